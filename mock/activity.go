@@ -101,6 +101,7 @@ func (p *PBX) act() {
 		x := idle[p.rng.IntN(len(idle))]
 		_ = p.originate(&pbx.OriginateRequest{
 			From: x.ID, Mode: pbx.ModeConference, To: string(DemoConference), Timeout: 30 * time.Second,
+			CallerID: pbx.Party{Name: "Conference " + string(DemoConference), Number: string(DemoConference)},
 		})
 	default:
 		// Someone toggles do-not-disturb.

@@ -140,6 +140,9 @@ func (p *PBX) originate(req *pbx.OriginateRequest) error {
 	if err != nil {
 		return err
 	}
+	if req.FromEndpoint != "" && req.FromEndpoint != x.Dial {
+		return notFound("no endpoint %s", req.FromEndpoint)
+	}
 	if x.Tech == pbx.TechVirtual {
 		return pbx.Errorf(pbx.FailedPrecondition, "extension %s has no device", x.ID)
 	}
@@ -202,12 +205,18 @@ func (p *PBX) dial(a *call, number string) {
 			return
 		}
 	}
-	callerName := a.Caller.Name
+	// As on Asterisk, a dialed leg's caller ID is its own endpoint's and the
+	// caller shows as its connected line.
+	from := a.Caller
 	if a.ext != nil {
-		callerName = a.ext.Name
+		from = pbx.Party{Name: a.ext.Name, Number: string(a.ext.ID)}
 	}
-	b := p.newLeg(x, "", a.LinkedID, pbx.Party{Name: callerName, Number: string(a.Extension)})
-	b.Connected = a.Caller
+	self := pbx.Party{Number: number}
+	if x != nil {
+		self.Name = x.Name
+	}
+	b := p.newLeg(x, "", a.LinkedID, self)
+	b.Connected = from
 	a.peer, b.peer = b, a
 	a.lastPeer = b.Channel
 	b.Application, b.ApplicationData = "AppDial", "(Outgoing Line)"

@@ -320,6 +320,7 @@ func (c *conn) Hangup(ctx context.Context, id pbx.CallID) error {
 	})
 }
 
+// Transfer ignores the dialplan context: the mock has one numbering plan.
 func (c *conn) Transfer(ctx context.Context, id pbx.CallID, to, _ string) error {
 	return do0(ctx, c, "Calls.Transfer", func() error {
 		call := c.p.calls[id]

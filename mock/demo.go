@@ -96,6 +96,9 @@ func NewDemo(opts *Options) *PBX {
 		r.started = r.started.Add(-10 * time.Minute)
 		r.parts[0].Admin, r.parts[0].Marked = true, true
 		r.parts[1].Muted = true
+		for _, part := range r.parts {
+			part.Joined = part.call.Answered
+		}
 	}
 
 	// Queues: sales has members and two callers waiting; support is quiet.

@@ -31,7 +31,7 @@ type URLOpener struct {
 }
 
 // OpenClientURL implements pbx.URLOpener.
-func (o *URLOpener) OpenClientURL(_ context.Context, u *url.URL) (*pbx.Client, error) {
+func (o *URLOpener) OpenClientURL(_ context.Context, u *url.URL, copts *pbx.ClientOptions) (*pbx.Client, error) {
 	opts := o.Options
 	for key, vals := range u.Query() {
 		v := vals[len(vals)-1]
@@ -61,7 +61,7 @@ func (o *URLOpener) OpenClientURL(_ context.Context, u *url.URL) (*pbx.Client, e
 		return nil, &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: "mock", ID: u.Redacted(),
 			Err: fmt.Errorf("unknown mock PBX %q: want mock://demo or mock://empty", u.Host+u.Opaque)}
 	}
-	c, err := pbx.NewClient(p.newConn(true), nil)
+	c, err := pbx.NewClient(p.newConn(true), copts)
 	if err != nil {
 		p.Close()
 		return nil, err

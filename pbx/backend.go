@@ -65,8 +65,9 @@ type ExtensionBackend interface {
 	GetExtension(ctx context.Context, id ExtensionID) (*Extension, error)
 	// CreateExtension creates e (e.Secret is set) or fails with AlreadyExists.
 	CreateExtension(ctx context.Context, e *Extension) error
-	// UpdateExtension replaces e.ID's settings; an empty e.Secret keeps the
-	// old secret. NotFound if the extension does not exist.
+	// UpdateExtension replaces e.ID's settings; an empty e.Secret, zero
+	// e.Tech or empty e.Context keeps the current one. NotFound if the
+	// extension does not exist.
 	UpdateExtension(ctx context.Context, e *Extension) error
 	// DeleteExtension deletes an extension or fails with NotFound.
 	DeleteExtension(ctx context.Context, id ExtensionID) error

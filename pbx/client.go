@@ -258,6 +258,15 @@ func exec(ctx context.Context, c *Client, r request, validate error, fn func(con
 	return err
 }
 
+// nonNil turns a nil list into an empty one on success, so that lists encode
+// as [] rather than null.
+func nonNil[T any](list []T, err error) ([]T, error) {
+	if list == nil && err == nil {
+		list = []T{}
+	}
+	return list, err
+}
+
 // firstErr returns the first non-nil error, for chaining validations.
 func firstErr(errs ...error) error {
 	for _, err := range errs {

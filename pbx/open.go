@@ -9,17 +9,18 @@ import (
 )
 
 // URLOpener opens a Client from a URL. Each backend package provides one and
-// registers it for its scheme on [DefaultURLMux] when imported.
+// registers it for its scheme on [DefaultURLMux] when imported. opts may be
+// nil; openers pass it on to [NewClient].
 type URLOpener interface {
-	OpenClientURL(ctx context.Context, u *url.URL) (*Client, error)
+	OpenClientURL(ctx context.Context, u *url.URL, opts *ClientOptions) (*Client, error)
 }
 
 // URLOpenerFunc adapts a function to [URLOpener].
-type URLOpenerFunc func(ctx context.Context, u *url.URL) (*Client, error)
+type URLOpenerFunc func(ctx context.Context, u *url.URL, opts *ClientOptions) (*Client, error)
 
 // OpenClientURL calls f.
-func (f URLOpenerFunc) OpenClientURL(ctx context.Context, u *url.URL) (*Client, error) {
-	return f(ctx, u)
+func (f URLOpenerFunc) OpenClientURL(ctx context.Context, u *url.URL, opts *ClientOptions) (*Client, error) {
+	return f(ctx, u, opts)
 }
 
 // URLMux maps URL schemes to openers. The zero value is an empty mux ready to
@@ -59,10 +60,10 @@ func (m *URLMux) Schemes() []string {
 	return s
 }
 
-// Open parses rawURL and opens a Client through the opener of its scheme. ctx
-// bounds connecting and logging in only. Errors never contain the URL's
-// password.
-func (m *URLMux) Open(ctx context.Context, rawURL string) (*Client, error) {
+// Open parses rawURL and opens a Client through the opener of its scheme,
+// with the given client options (nil for the defaults). ctx bounds connecting
+// and logging in only. Errors never contain the URL's password.
+func (m *URLMux) Open(ctx context.Context, rawURL string, opts *ClientOptions) (*Client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// url.Parse errors quote the whole input, password included.
@@ -75,7 +76,7 @@ func (m *URLMux) Open(ctx context.Context, rawURL string) (*Client, error) {
 		return nil, &Error{Code: InvalidArgument, Op: "Open", ID: u.Redacted(),
 			Err: fmt.Errorf("no backend registered for scheme %q (forgotten import? registered: %v)", u.Scheme, m.Schemes())}
 	}
-	return o.OpenClientURL(ctx, u)
+	return o.OpenClientURL(ctx, u, opts)
 }
 
 var defaultURLMux = new(URLMux)
@@ -87,7 +88,8 @@ func DefaultURLMux() *URLMux { return defaultURLMux }
 // Open opens a Client from a URL on [DefaultURLMux], such as "mock://demo" or
 // "asterisk://user:secret@127.0.0.1:5038". Import the backend package (often
 // blank, as in import _ "github.com/pbxkit/pbxkit/mock") to register its
-// scheme. ctx bounds connecting only; Close the Client when done.
+// scheme. ctx bounds connecting only; Close the Client when done. Use
+// DefaultURLMux().Open to pass [ClientOptions].
 func Open(ctx context.Context, rawURL string) (*Client, error) {
-	return defaultURLMux.Open(ctx, rawURL)
+	return defaultURLMux.Open(ctx, rawURL, nil)
 }

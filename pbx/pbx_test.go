@@ -408,18 +408,18 @@ func TestCapabilities(t *testing.T) {
 func TestURLMux(t *testing.T) {
 	var mux pbx.URLMux
 	var got *url.URL
-	mux.Register("fake", pbx.URLOpenerFunc(func(_ context.Context, u *url.URL) (*pbx.Client, error) {
+	mux.Register("fake", pbx.URLOpenerFunc(func(_ context.Context, u *url.URL, _ *pbx.ClientOptions) (*pbx.Client, error) {
 		got = u
 		return nil, errors.New("no server")
 	}))
-	if _, err := mux.Open(context.Background(), "fake://user:pw@host:1?x=1"); err == nil || got.Host != "host:1" {
+	if _, err := mux.Open(context.Background(), "fake://user:pw@host:1?x=1", nil); err == nil || got.Host != "host:1" {
 		t.Fatalf("Open = %v, URL %v", err, got)
 	}
-	_, err := mux.Open(context.Background(), "nope://user:hunter2@host")
+	_, err := mux.Open(context.Background(), "nope://user:hunter2@host", nil)
 	if !errors.Is(err, pbx.ErrInvalid) || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "fake") {
 		t.Fatalf("unknown scheme error %q: want invalid, naming the registered schemes, without the password", err)
 	}
-	_, err = mux.Open(context.Background(), "fake://user:hunter2@host:99999999999999999999999:x")
+	_, err = mux.Open(context.Background(), "fake://user:hunter2@host:99999999999999999999999:x", nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("malformed URL error %q leaks the password", err)
 	}

@@ -32,10 +32,7 @@ func (s *CallService) List(ctx context.Context, f *CallFilter) ([]Call, error) {
 	slices.SortFunc(calls, func(a, b Call) int {
 		return cmp.Or(a.Started.Compare(b.Started), strings.Compare(string(a.ID), string(b.ID)))
 	})
-	if calls == nil && err == nil {
-		calls = []Call{}
-	}
-	return calls, err
+	return nonNil(calls, err)
 }
 
 // Get returns one call leg, or fails with ErrNotFound.

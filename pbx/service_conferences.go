@@ -18,10 +18,7 @@ func (s *ConferenceService) List(ctx context.Context) ([]Conference, error) {
 		return s.backend().Conferences(ctx)
 	})
 	slices.SortFunc(rooms, func(a, b Conference) int { return compareNumbers(string(a.ID), string(b.ID)) })
-	if rooms == nil && err == nil {
-		rooms = []Conference{}
-	}
-	return rooms, err
+	return nonNil(rooms, err)
 }
 
 // Get returns one active room, or fails with ErrNotFound if nobody is in it.
@@ -45,9 +42,9 @@ func (s *ConferenceService) Get(ctx context.Context, id ConferenceID) (*Conferen
 // room is not active.
 func (s *ConferenceService) Participants(ctx context.Context, id ConferenceID) ([]Participant, error) {
 	r := request{op: "Conferences.Participants", id: string(id), need: CapConferences, read: true}
-	return run(ctx, s.c, r, id.Validate(), func(ctx context.Context) ([]Participant, error) {
+	return nonNil(run(ctx, s.c, r, id.Validate(), func(ctx context.Context) ([]Participant, error) {
 		return s.backend().Participants(ctx, id)
-	})
+	}))
 }
 
 // Join rings an extension and, once answered, puts it into the room

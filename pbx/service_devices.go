@@ -21,7 +21,7 @@ func (s *DeviceService) List(ctx context.Context) ([]Device, error) {
 		return s.backend().ListDevices(ctx)
 	})
 	slices.SortFunc(devs, func(a, b Device) int { return compareNumbers(string(a.Extension), string(b.Extension)) })
-	return devs, err
+	return nonNil(devs, err)
 }
 
 // Get returns an extension's device: its state and registered contacts. It

@@ -23,7 +23,7 @@ func (s *ExtensionService) List(ctx context.Context) ([]Extension, error) {
 		exts[i].Secret = ""
 	}
 	slices.SortFunc(exts, func(a, b Extension) int { return compareNumbers(string(a.ID), string(b.ID)) })
-	return exts, err
+	return nonNil(exts, err)
 }
 
 // Get returns one extension without its secret. It fails with ErrNotFound if
@@ -62,9 +62,11 @@ func (s *ExtensionService) Create(ctx context.Context, e Extension) (*Extension,
 	return created, secret, nil
 }
 
-// Update replaces an extension's settings with e's; an empty e.Secret keeps
-// the current secret. It fails with ErrNotFound if the extension does not
-// exist.
+// Update replaces an extension's settings with e's. An empty e.Secret keeps
+// the current secret, and a zero e.Tech or empty e.Context keeps the current
+// technology or context; every other field is replaced, zero values included
+// (read the extension first to change one field). It fails with ErrNotFound
+// if the extension does not exist.
 func (s *ExtensionService) Update(ctx context.Context, e Extension) (*Extension, error) {
 	r := request{op: "Extensions.Update", id: string(e.ID), need: CapExtensionsWrite}
 	updated, err := run(ctx, s.c, r, validateExtension(&e), func(ctx context.Context) (*Extension, error) {

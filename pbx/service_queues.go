@@ -18,7 +18,7 @@ func (s *QueueService) List(ctx context.Context) ([]Queue, error) {
 		return s.backend().Queues(ctx)
 	})
 	slices.SortFunc(qs, func(a, b Queue) int { return compareNumbers(string(a.ID), string(b.ID)) })
-	return qs, err
+	return nonNil(qs, err)
 }
 
 // Get returns one queue, or fails with ErrNotFound.

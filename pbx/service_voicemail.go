@@ -18,7 +18,7 @@ func (s *VoicemailService) Mailboxes(ctx context.Context) ([]Mailbox, error) {
 		return s.backend().Mailboxes(ctx)
 	})
 	slices.SortFunc(boxes, func(a, b Mailbox) int { return compareNumbers(string(a.ID), string(b.ID)) })
-	return boxes, err
+	return nonNil(boxes, err)
 }
 
 // Mailbox returns one mailbox with its counts, or fails with ErrNotFound.
@@ -42,10 +42,7 @@ func (s *VoicemailService) Messages(ctx context.Context, id MailboxID, f *Messag
 	msgs, err := run(ctx, s.c, r, err, func(ctx context.Context) ([]Message, error) {
 		return s.backend().Messages(ctx, id, folder)
 	})
-	if msgs == nil && err == nil {
-		msgs = []Message{}
-	}
-	return msgs, err
+	return nonNil(msgs, err)
 }
 
 // Message returns one message, or fails with ErrNotFound.

@@ -84,9 +84,9 @@ func TestConformance(t *testing.T) {
 	pbxtest.Run(t, newHarness)
 }
 
-// TestConformanceLimited runs the suite on a mock without some capabilities,
+// TestLimitedCapabilities runs the suite on a mock without some capabilities,
 // so the suite's skipping and its Unsupported checks are exercised too.
-func TestConformanceLimited(t *testing.T) {
+func TestLimitedCapabilities(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	pbxtest.Run(t, func(_ context.Context, t *testing.T) (pbxtest.Harness, error) {
 		return makeHarness(t, &mock.Options{Disable: []pbx.Capability{

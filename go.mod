@@ -1,5 +1,10 @@
 module github.com/pbxkit/pbxkit
 
-go 1.24.0
+go 1.25.0
 
-require go.uber.org/goleak v1.3.0
+require (
+	github.com/go-sql-driver/mysql v1.9.3
+	go.uber.org/goleak v1.3.0
+)
+
+require filippo.io/edwards25519 v1.1.0 // indirect

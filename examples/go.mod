@@ -1,6 +1,6 @@
 module github.com/pbxkit/pbxkit/examples
 
-go 1.24.0
+go 1.25.0
 
 require (
 	github.com/pbxkit/pbxkit v0.0.0

@@ -304,6 +304,7 @@ func (p *PBX) postCDR(c *call, cause pbx.HangupCause) {
 			r.Disposition = pbx.DispositionFailed
 		}
 	}
+	r.Sequence = int64(len(p.cdrs))
 	p.cdrs = append(p.cdrs, r)
 	p.emit(&pbx.CDRPosted{CDR: r})
 }

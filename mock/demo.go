@@ -203,6 +203,7 @@ func (p *PBX) seedCDR(now time.Time, days int) {
 			}
 			r.End = start.Add(ring + talk)
 			r.Duration, r.Billable = ring+talk, talk
+			r.Sequence = int64(len(p.cdrs))
 			p.cdrs = append(p.cdrs, r)
 		}
 	}

@@ -210,48 +210,50 @@ func LikePattern(pattern string) string {
 	return b.String()
 }
 
-// CDRCursor is the position a CDR page ends at: the start time and unique ID
-// of its last record. Records are ordered by (Start, UniqueID).
+// CDRCursor is the position a CDR page ends at: the start time, unique ID
+// and sequence number of its last record. Records are ordered by (Start,
+// UniqueID, Sequence).
 type CDRCursor struct {
 	Start    time.Time
 	UniqueID CallID
+	Sequence int64
 }
 
 // Encode returns the cursor as an opaque string for CDRPage.Next.
 func (c CDRCursor) Encode() string {
-	raw := strconv.FormatInt(c.Start.UnixNano(), 10) + "/" + string(c.UniqueID)
+	raw := strconv.FormatInt(c.Start.UnixNano(), 10) + "/" + strconv.FormatInt(c.Sequence, 10) + "/" + string(c.UniqueID)
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
 // DecodeCDRCursor parses a string made by [CDRCursor.Encode].
 func DecodeCDRCursor(s string) (CDRCursor, error) {
+	bad := invalidf("malformed CDR cursor")
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return CDRCursor{}, invalidf("malformed CDR cursor")
+		return CDRCursor{}, bad
 	}
-	us, id, ok := strings.Cut(string(raw), "/")
-	n, err := strconv.ParseInt(us, 10, 64)
-	if !ok || err != nil {
-		return CDRCursor{}, invalidf("malformed CDR cursor")
+	parts := strings.SplitN(string(raw), "/", 3)
+	if len(parts) != 3 {
+		return CDRCursor{}, bad
 	}
-	c := CDRCursor{Start: time.Unix(0, n), UniqueID: CallID(id)}
-	if c.UniqueID != "" {
-		if err := c.UniqueID.Validate(); err != nil {
-			return CDRCursor{}, invalidf("malformed CDR cursor")
-		}
+	ns, err1 := strconv.ParseInt(parts[0], 10, 64)
+	seq, err2 := strconv.ParseInt(parts[1], 10, 64)
+	c := CDRCursor{Start: time.Unix(0, ns), Sequence: seq, UniqueID: CallID(parts[2])}
+	if err1 != nil || err2 != nil || (c.UniqueID != "" && c.UniqueID.Validate() != nil) {
+		return CDRCursor{}, bad
 	}
 	return c, nil
 }
 
-// CompareCDR orders records by start time, then unique ID.
+// CompareCDR orders records by start time, unique ID, then sequence.
 func CompareCDR(a, b *CDR) int {
-	return cmp.Or(a.Start.Compare(b.Start), strings.Compare(string(a.UniqueID), string(b.UniqueID)))
+	return cmp.Or(a.Start.Compare(b.Start), strings.Compare(string(a.UniqueID), string(b.UniqueID)), cmp.Compare(a.Sequence, b.Sequence))
 }
 
 // After reports whether r comes after the cursor in the query's order
 // (newest first unless oldest).
 func (c CDRCursor) After(r *CDR, oldest bool) bool {
-	d := CompareCDR(r, &CDR{Start: c.Start, UniqueID: c.UniqueID})
+	d := CompareCDR(r, &CDR{Start: c.Start, UniqueID: c.UniqueID, Sequence: c.Sequence})
 	if oldest {
 		return d > 0
 	}
@@ -287,7 +289,7 @@ func PageCDRs(records []CDR, q *CDRQuery) (*CDRPage, error) {
 	if len(out) > limit {
 		page.Records = out[:limit:limit]
 		last := &page.Records[limit-1]
-		page.Next = CDRCursor{Start: last.Start, UniqueID: last.UniqueID}.Encode()
+		page.Next = CDRCursor{Start: last.Start, UniqueID: last.UniqueID, Sequence: last.Sequence}.Encode()
 	}
 	if page.Records == nil {
 		page.Records = []CDR{}

@@ -349,6 +349,9 @@ type CDR struct {
 	AccountCode string        `json:"accountCode,omitempty"`
 	UniqueID    CallID        `json:"uniqueId"`
 	LinkedID    CallID        `json:"linkedId,omitempty"`
+	// Sequence numbers the records of one store; it orders records that share
+	// a start time and unique ID (a call can have several).
+	Sequence int64 `json:"sequence,omitempty"`
 	// Recording names the call's recording file, if any.
 	Recording string `json:"recording,omitempty"`
 }

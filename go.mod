@@ -3,9 +3,19 @@ module github.com/pbxkit/pbxkit
 go 1.25.0
 
 require (
+	github.com/emiago/sipgo v1.7.2
 	github.com/go-sql-driver/mysql v1.9.3
 	github.com/staskobzar/goami2 v1.7.6
 	go.uber.org/goleak v1.3.0
 )
 
-require filippo.io/edwards25519 v1.1.0 // indirect
+require (
+	filippo.io/edwards25519 v1.1.0 // indirect
+	github.com/gobwas/httphead v0.1.0 // indirect
+	github.com/gobwas/pool v0.2.1 // indirect
+	github.com/gobwas/ws v1.3.2 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/icholy/digest v1.2.0 // indirect
+	golang.org/x/sync v0.16.0 // indirect
+	golang.org/x/sys v0.24.0 // indirect
+)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/pbxkit/pbxkit/internal/astutil"
 	"github.com/pbxkit/pbxkit/pbx"
 )
@@ -33,6 +34,7 @@ type SQLOptions struct {
 // with or without parseTime). An SQL is safe for concurrent use.
 type SQL struct {
 	db    *sql.DB
+	owned bool   // made by OpenSQL: Close closes db
 	table string // quoted
 	loc   *time.Location
 
@@ -78,6 +80,32 @@ func NewSQL(db *sql.DB, opts *SQLOptions) (*SQL, error) {
 		return nil, pbx.Errorf(pbx.InvalidArgument, "malformed CDR table name %q", o.Table)
 	}
 	return &SQL{db: db, table: strings.Join(quoted, "."), loc: o.Location}, nil
+}
+
+// OpenSQL opens a store on its own connection pool to the MySQL server of
+// cfg (go-sql-driver/mysql's Config). Close releases the pool.
+func OpenSQL(cfg *mysql.Config, opts *SQLOptions) (*SQL, error) {
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector)
+	s, err := NewSQL(db, opts)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// Close closes the connection pool if OpenSQL made it; a store made by
+// NewSQL leaves its *sql.DB to its owner.
+func (s *SQL) Close() error {
+	if s.owned {
+		return s.db.Close()
+	}
+	return nil
 }
 
 // columns discovers the table's columns on first use. A failure is not

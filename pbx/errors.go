@@ -13,9 +13,7 @@ type ErrorCode int
 
 // The error codes. Each has one sentinel error (ErrNotFound for NotFound, ...).
 const (
-	// Unknown is the code of errors that carry no classification. For a mutation
-	// (originate, hang up, transfer) it also means that the outcome is unknown:
-	// the request may or may not have reached the PBX.
+	// Unknown is the code of errors that carry no classification.
 	Unknown ErrorCode = iota
 	// NotFound: the extension, call, message, room, queue or member does not exist.
 	NotFound
@@ -31,8 +29,11 @@ const (
 	// FailedPrecondition: the request is well formed but the PBX is not in a state
 	// to honour it (the device is not registered, the client is closed, ...).
 	FailedPrecondition
-	// Unavailable: the PBX could not be reached. The request was not performed
-	// and may be retried.
+	// Unavailable: the PBX could not be reached, or the connection dropped
+	// while the request was in flight. A read may simply be tried again (the
+	// client does so a few times). A mutation (originate, hang up, transfer)
+	// cut off in flight may or may not have been carried out, as its message
+	// says; the client never retries mutations.
 	Unavailable
 	// ResourceExhausted: a limit was hit (a full queue, a slow event consumer).
 	ResourceExhausted

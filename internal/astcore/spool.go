@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pbxkit/pbxkit/internal/astutil"
@@ -254,7 +255,7 @@ func (s *Spool) Move(id pbx.MailboxID, msg pbx.MessageID, to pbx.Folder) (*pbx.M
 	}
 	if from != to {
 		box := s.boxDir(id)
-		if err := s.root.MkdirAll(path.Join(box, string(to)), 0o770); err != nil {
+		if err := s.mkdirLike(path.Join(box, string(to)), box); err != nil {
 			return nil, err
 		}
 		unlockTo, err := s.lock(path.Join(box, string(to)))
@@ -332,6 +333,29 @@ func (s *Spool) messageFiles(dir string, n int) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// mkdirLike creates dir, if missing, with the mode and owner of model, so
+// that Asterisk (often another user than this process) can use it.
+func (s *Spool) mkdirLike(dir, model string) error {
+	if _, err := s.root.Stat(dir); err == nil {
+		return nil
+	}
+	fi, err := s.root.Stat(model)
+	if err != nil {
+		return err
+	}
+	if err := s.root.Mkdir(dir, fi.Mode().Perm()); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		// Only root may give files away; otherwise the directory is ours, as
+		// the model presumably is.
+		if err := s.root.Chown(dir, int(st.Uid), int(st.Gid)); err != nil && !errors.Is(err, fs.ErrPermission) {
+			return err
+		}
+	}
+	return s.root.Chmod(dir, fi.Mode().Perm())
 }
 
 // renameMessage moves every file of message n in fromDir to number m in toDir.

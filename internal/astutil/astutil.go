@@ -92,8 +92,10 @@ func ChannelExtension(channel string) pbx.ExtensionID {
 // DEVICE_STATE()) and their numeric forms (ExtensionStatus, QueueMember's
 // Status) to pbx.DeviceState.
 func DeviceState(s string) pbx.DeviceState {
+	// The words of DeviceStateChange and DEVICE_STATE ("NOT_INUSE") and of
+	// PJSIP's endpoint lists ("Not in use", "Ring+Inuse", "On Hold").
 	switch strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", "_")) {
-	case "NOT_INUSE", "NOTINUSE", "IDLE", "1":
+	case "NOT_INUSE", "NOT_IN_USE", "NOTINUSE", "IDLE", "1":
 		return pbx.DeviceNotInUse
 	case "INUSE", "IN_USE", "2":
 		return pbx.DeviceInUse
@@ -105,7 +107,7 @@ func DeviceState(s string) pbx.DeviceState {
 		return pbx.DeviceUnavailable
 	case "RINGING", "6":
 		return pbx.DeviceRinging
-	case "RINGINUSE", "RING_INUSE", "7":
+	case "RINGINUSE", "RING_INUSE", "RING+INUSE", "7":
 		return pbx.DeviceRingInUse
 	case "ONHOLD", "ON_HOLD", "8":
 		return pbx.DeviceOnHold

@@ -48,6 +48,7 @@ func TestStates(t *testing.T) {
 	for in, want := range map[string]pbx.DeviceState{
 		"NOT_INUSE": pbx.DeviceNotInUse, "INUSE": pbx.DeviceInUse, "RINGINUSE": pbx.DeviceRingInUse,
 		"ONHOLD": pbx.DeviceOnHold, "UNAVAILABLE": pbx.DeviceUnavailable, "INVALID": pbx.DeviceInvalid,
+		"Not in use": pbx.DeviceNotInUse, "Ring+Inuse": pbx.DeviceRingInUse, "On Hold": pbx.DeviceOnHold,
 		"6": pbx.DeviceRinging, "1": pbx.DeviceNotInUse, "0": pbx.DeviceUnknown, "weird": pbx.DeviceUnknown,
 	} {
 		if got := DeviceState(in); got != want {

@@ -83,9 +83,16 @@ func (s *suite) testDevices(t *testing.T) {
 			return nil
 		})
 		ok(t, s.h.World().UnregisterDevice(s.ctx(t), ext), "unregister")
-		waitFor(t, s, sub, "ContactUnregistered", func(e *pbx.ContactUnregistered) bool { return e.Extension == ext })
-		waitFor(t, s, sub, "DeviceStateChanged to unavailable", func(e *pbx.DeviceStateChanged) bool {
-			return e.Extension == ext && e.State == pbx.DeviceUnavailable
+		// The PBX may report the state before or after the registration.
+		var gone, unavailable bool
+		s.until(t, sub, "ContactUnregistered and DeviceStateChanged to unavailable", func(e pbx.Event) bool {
+			switch e := e.(type) {
+			case *pbx.ContactUnregistered:
+				gone = gone || e.Extension == ext
+			case *pbx.DeviceStateChanged:
+				unavailable = unavailable || (e.Extension == ext && e.State == pbx.DeviceUnavailable)
+			}
+			return gone && unavailable
 		})
 	})
 

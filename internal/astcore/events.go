@@ -327,7 +327,9 @@ func memberFromEvent(m *ami.Message) pbx.QueueMember {
 	return mem
 }
 
-func yes(v string) bool { return strings.EqualFold(v, "yes") || v == "1" || strings.EqualFold(v, "true") }
+func yes(v string) bool {
+	return strings.EqualFold(v, "yes") || v == "1" || strings.EqualFold(v, "true")
+}
 
 // contactStatus maps PJSIP ContactStatus: the first status of a URI is a
 // registration, Removed an unregistration, a later change a status change.

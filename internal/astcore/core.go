@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pbxkit/pbxkit/ami"
@@ -112,9 +113,10 @@ type Core struct {
 	caps pbx.Capabilities
 	ext  ExtensionStore
 
-	sub    *ami.Subscription
-	done   chan struct{}
-	cancel context.CancelFunc
+	sub          *ami.Subscription
+	done         chan struct{}
+	cancel       context.CancelFunc
+	shuttingDown atomic.Bool // from the Shutdown event until the connection is back
 
 	mu       sync.Mutex
 	sink     pbx.EventSink
@@ -246,9 +248,17 @@ func (c *Core) publishLocked(e pbx.Event) {
 }
 
 // ErrorCode implements pbx.Backend: it maps AMI errors and Asterisk's
-// messages to codes, in one place.
+// messages to codes, in one place. While Asterisk is shutting down (it sent
+// the Shutdown event and the connection has not come back), its modules
+// unload and answer with errors of their own ("Variable not set"): those
+// are Unavailable too.
 func (c *Core) ErrorCode(err error) pbx.ErrorCode {
-	return ErrorCode(err)
+	code := ErrorCode(err)
+	var ae *ami.Error
+	if code == pbx.Unknown && errors.As(err, &ae) && c.shuttingDown.Load() {
+		return pbx.Unavailable
+	}
+	return code
 }
 
 // ErrorCode classifies errors from AMI and Asterisk.

@@ -71,6 +71,7 @@ func (c *Core) loop(ctx context.Context) {
 			c.publish(&pbx.BackendDisconnected{Reason: reason})
 			c.mu.Unlock()
 		case ami.StateReconnected:
+			c.shuttingDown.Store(false)
 			c.mu.Lock()
 			c.publish(&pbx.BackendReconnected{Downtime: c.cfg.Now().Sub(c.downAt)})
 			c.mu.Unlock()
@@ -95,6 +96,8 @@ func (c *Core) handle(m *ami.Message) {
 	}
 	id := pbx.CallID(m.Get("Uniqueid"))
 	switch m.Event() {
+	case "Shutdown":
+		c.shuttingDown.Store(true)
 	case "Newchannel":
 		ch := &channel{Call: callFromEvent(m, c.cfg.Now())}
 		c.chans[ch.ID] = ch

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pbxkit/pbxkit/ami"
+	"github.com/pbxkit/pbxkit/ari"
 	"github.com/pbxkit/pbxkit/internal/astcore"
 	"github.com/pbxkit/pbxkit/pbx"
 )
@@ -74,6 +75,17 @@ type AstDB struct {
 	User string
 }
 
+// ARIOptions reach the Asterisk REST Interface (http.conf and ari.conf).
+type ARIOptions struct {
+	// URL is ARI's base URL, "http://127.0.0.1:8088/ari"; use https for a
+	// remote host (ARI authenticates with HTTP Basic).
+	URL string
+	// Username and Password are the ari.conf user.
+	Username, Password string
+	// Application is the Stasis application name; empty means "pbxkit".
+	Application string
+}
+
 // Options configure a connection to Asterisk. The zero value and nil are the
 // defaults; Open copies the Options and never modifies them.
 type Options struct {
@@ -83,6 +95,12 @@ type Options struct {
 	TLS *tls.Config
 	// Dialer opens the AMI connection; nil means a net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// ARI, when set, makes the backend use the Asterisk REST Interface too:
+	// calls are originated through it (failures are reported at once, not
+	// after an asynchronous OriginateResponse) and hung up by ID. Events
+	// still come from AMI.
+	ARI *ARIOptions
 
 	// Dialplan says where originated calls go.
 	Dialplan Dialplan
@@ -130,6 +148,7 @@ type Options struct {
 type backend struct {
 	*astcore.Core
 	conn *ami.Conn
+	ari  *ari.Client // nil without ARI
 	cdr  pbx.CDRBackend
 }
 
@@ -137,6 +156,9 @@ type backend struct {
 // that has a Close method (one opened from a URL).
 func (b *backend) Close() error {
 	errs := []error{b.Core.Close(), b.conn.Close()}
+	if b.ari != nil {
+		errs = append(errs, b.ari.Close())
+	}
 	if c, ok := b.cdr.(io.Closer); ok {
 		errs = append(errs, c.Close())
 	}
@@ -174,14 +196,28 @@ func Open(ctx context.Context, addr string, opts *Options) (*pbx.Client, error) 
 		}
 		return nil, &pbx.Error{Code: astcore.ErrorCode(err), Op: "Open", Backend: Scheme, ID: addr, Err: err}
 	}
+	var ariClient *ari.Client
+	if o.ARI != nil {
+		ariClient, err = ari.Dial(ctx, &ari.Options{
+			URL: o.ARI.URL, Username: o.ARI.Username, Password: o.ARI.Password,
+			Application: o.ARI.Application, Logger: logger.With("backend", Scheme),
+		})
+		if err != nil {
+			conn.Close()
+			if spool != nil {
+				spool.Close()
+			}
+			return nil, &pbx.Error{Code: astcore.ErrorCode(err), Op: "Open", Backend: Scheme, ID: o.ARI.URL, Err: err}
+		}
+	}
 	cfg := astcore.Config{
-		Name: Scheme, Conn: conn, Dialplan: o.Dialplan.core(), AstDB: astcore.AstDB(o.AstDB),
+		Name: Scheme, Conn: conn, ARI: ariClient, Dialplan: o.Dialplan.core(), AstDB: astcore.AstDB(o.AstDB),
 		Spool: spool, VoicemailContext: vmContext(o.VoicemailContext), CDR: o.CDR, Logger: logger,
 	}
 	if !o.NoExtensions {
 		cfg.Extensions = astcore.NewPJSIPStore(astcore.PJSIPOptions{File: o.ExtensionsFile, VoicemailContext: vmContext(o.VoicemailContext)})
 	}
-	b := &backend{Core: astcore.New(cfg), conn: conn, cdr: o.CDR}
+	b := &backend{Core: astcore.New(cfg), conn: conn, ari: ariClient, cdr: o.CDR}
 	c, err := pbx.NewClient(b, o.Client)
 	if err != nil {
 		b.Close()

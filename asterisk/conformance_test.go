@@ -190,3 +190,16 @@ func TestConformance(t *testing.T) {
 		return newHarness(ctx, t)
 	})
 }
+
+// TestConformanceARI runs the suite with ARI configured: calls are then
+// originated and hung up through ARI.
+func TestConformanceARI(t *testing.T) {
+	pbxtest.Run(t, func(ctx context.Context, t *testing.T) (pbxtest.Harness, error) {
+		h, err := newHarness(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		h.opts.ARI = &asterisk.ARIOptions{URL: h.srv.ARIURL, Username: h.srv.ARIUser, Password: h.srv.ARIPassword}
+		return h, nil
+	})
+}

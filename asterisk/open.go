@@ -44,6 +44,8 @@ func init() {
 //	echo=pbxkit-callme,echo      echo-test location
 //	park=parkedcalls,700         park location
 //	conference_context=pbxkit-conference
+//	ari=http://user:secret@127.0.0.1:8088/ari   also use ARI (see Options.ARI)
+//	ari_app=pbxkit               the Stasis application name
 //
 // Unknown parameters are refused, so that a typo does not pass unnoticed.
 type URLOpener struct {
@@ -59,7 +61,7 @@ func (o *URLOpener) OpenClientURL(ctx context.Context, u *url.URL, copts *pbx.Cl
 		opts.Client = copts
 	}
 	bad := func(format string, args ...any) error {
-		return &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: Scheme, ID: u.Redacted(), Err: fmt.Errorf(format, args...)}
+		return &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: Scheme, ID: pbx.RedactURL(u), Err: fmt.Errorf(format, args...)}
 	}
 	if u.User != nil {
 		opts.Username = u.User.Username()
@@ -104,6 +106,25 @@ func (o *URLOpener) OpenClientURL(ctx context.Context, u *url.URL, copts *pbx.Cl
 				return nil, bad("cdr_tz=%q: %v", v, err)
 			}
 			cdrTZ = loc
+		case "ari":
+			au, err := url.Parse(v)
+			if err != nil || au.Host == "" {
+				return nil, bad("ari: want http(s)://user:secret@host:port/ari")
+			}
+			if opts.ARI == nil {
+				opts.ARI = &ARIOptions{}
+			}
+			if au.User != nil {
+				opts.ARI.Username = au.User.Username()
+				opts.ARI.Password, _ = au.User.Password()
+				au.User = nil
+			}
+			opts.ARI.URL = au.String()
+		case "ari_app":
+			if opts.ARI == nil {
+				opts.ARI = &ARIOptions{}
+			}
+			opts.ARI.Application = v
 		case "dial_context":
 			opts.Dialplan.DialContext = v
 		case "conference_context":

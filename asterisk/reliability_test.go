@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pbxkit/pbxkit/ami"
+	"github.com/pbxkit/pbxkit/ari"
 	"github.com/pbxkit/pbxkit/asterisk"
 	"github.com/pbxkit/pbxkit/asterisktest"
 	"github.com/pbxkit/pbxkit/pbx"
@@ -309,5 +310,50 @@ func TestInjectionRefusedBeforeTheWire(t *testing.T) {
 	}
 	if sent := rec.String(); bytes.Contains([]byte(sent), []byte(marker)) {
 		t.Fatalf("an injected value reached Asterisk:\n%s", sent)
+	}
+}
+
+// TestARIOriginates checks that with ARI configured, calls are originated
+// and hung up through ARI: no Originate or Hangup action goes over AMI.
+func TestARIOriginates(t *testing.T) {
+	srv := asterisktest.Start(t, nil)
+	ctx := context.Background()
+	phone, err := srv.Register(ctx, "1001", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	rec := newRecorder(t, srv.AMIAddr)
+	opts := testOptions(srv)
+	opts.ARI = &asterisk.ARIOptions{URL: srv.ARIURL, Username: srv.ARIUser, Password: srv.ARIPassword}
+	c, err := asterisk.Open(ctx, rec.ln.Addr().String(), &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var a *ari.Client
+	if !c.As(&a) || a == nil {
+		t.Fatal("As(**ari.Client) failed with ARI configured")
+	}
+	waitUntil(t, 10*time.Second, "the phone registered", func() bool {
+		d, err := c.Devices().Get(ctx, "1001")
+		return err == nil && len(d.Contacts) > 0
+	})
+	id, err := c.Calls().CallMe(ctx, "1001", pbx.CallMeRequest{Mode: pbx.ModeMusicOnHold})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch, err := a.Channel(ctx, string(id)); err != nil || ch.ID != string(id) {
+		t.Fatalf("ARI does not know call %s: %v", id, err)
+	}
+	if err := c.Calls().Hangup(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Calls().Hangup(ctx, id); !errors.Is(err, pbx.ErrNotFound) {
+		t.Fatalf("second hang-up: %v, want ErrNotFound", err)
+	}
+	sent := rec.String()
+	if bytes.Contains([]byte(sent), []byte("Action: Originate")) || bytes.Contains([]byte(sent), []byte("Action: Hangup")) {
+		t.Fatal("Originate or Hangup went over AMI with ARI configured")
 	}
 }

@@ -47,7 +47,7 @@ func (o *URLOpener) OpenClientURL(_ context.Context, u *url.URL, copts *pbx.Clie
 			err = fmt.Errorf("unknown parameter")
 		}
 		if err != nil || opts.Activity < 0 || opts.Latency < 0 {
-			return nil, &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: "mock", ID: u.Redacted(),
+			return nil, &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: "mock", ID: pbx.RedactURL(u),
 				Err: fmt.Errorf("parameter %q=%q: want activity=<duration>, latency=<duration> or seed=<uint>", key, v)}
 		}
 	}
@@ -58,7 +58,7 @@ func (o *URLOpener) OpenClientURL(_ context.Context, u *url.URL, copts *pbx.Clie
 	case "", "empty":
 		p = New(&opts)
 	default:
-		return nil, &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: "mock", ID: u.Redacted(),
+		return nil, &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: "mock", ID: pbx.RedactURL(u),
 			Err: fmt.Errorf("unknown mock PBX %q: want mock://demo or mock://empty", u.Host+u.Opaque)}
 	}
 	c, err := pbx.NewClient(p.newConn(true), copts)

@@ -73,7 +73,7 @@ func (m *URLMux) Open(ctx context.Context, rawURL string, opts *ClientOptions) (
 	o, ok := m.openers[u.Scheme]
 	m.mu.RUnlock()
 	if !ok {
-		return nil, &Error{Code: InvalidArgument, Op: "Open", ID: u.Redacted(),
+		return nil, &Error{Code: InvalidArgument, Op: "Open", ID: RedactURL(u),
 			Err: fmt.Errorf("no backend registered for scheme %q (forgotten import? registered: %v)", u.Scheme, m.Schemes())}
 	}
 	return o.OpenClientURL(ctx, u, opts)
@@ -92,4 +92,12 @@ func DefaultURLMux() *URLMux { return defaultURLMux }
 // DefaultURLMux().Open to pass [ClientOptions].
 func Open(ctx context.Context, rawURL string) (*Client, error) {
 	return defaultURLMux.Open(ctx, rawURL, nil)
+}
+
+// RedactURL formats a PBX URL for errors and logs: the password is replaced
+// by "xxxxx" and the query, which may hold other credentials, is left out.
+func RedactURL(u *url.URL) string {
+	r := *u
+	r.RawQuery, r.ForceQuery, r.Fragment = "", false, ""
+	return r.Redacted()
 }

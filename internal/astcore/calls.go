@@ -3,12 +3,14 @@ package astcore
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pbxkit/pbxkit/ami"
+	"github.com/pbxkit/pbxkit/ari"
 	"github.com/pbxkit/pbxkit/internal/astutil"
 	"github.com/pbxkit/pbxkit/pbx"
 )
@@ -153,6 +155,9 @@ func (c *Core) Originate(ctx context.Context, req *pbx.OriginateRequest) error {
 		return pbx.Errorf(pbx.AlreadyExists, "a call with ID %s exists", req.ID)
 	}
 
+	if c.cfg.ARI != nil {
+		return c.originateARI(ctx, req, chanName, loc)
+	}
 	a := action("Originate",
 		"Channel", chanName,
 		"Context", loc.Context, "Exten", loc.Exten, "Priority", "1",
@@ -204,6 +209,27 @@ func (c *Core) Originate(ctx context.Context, req *pbx.OriginateRequest) error {
 	}
 }
 
+// originateARI originates through ARI: POST /channels answers once the
+// channel exists, or with the reason it could not be made.
+func (c *Core) originateARI(ctx context.Context, req *pbx.OriginateRequest, chanName string, loc Location) error {
+	vars := maps.Clone(req.Variables)
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	if req.AccountCode != "" {
+		vars["CHANNEL(accountcode)"] = req.AccountCode
+	}
+	if req.AutoAnswer {
+		vars["PJSIP_HEADER(add,Call-Info)"] = "<uri>;answer-after=0"
+	}
+	_, err := c.cfg.ARI.Originate(ctx, ari.OriginateRequest{
+		Endpoint: chanName, Context: loc.Context, Extension: loc.Exten, Priority: 1,
+		CallerID: astutil.FormatCallerID(req.CallerID), Timeout: req.Timeout,
+		ChannelID: string(req.ID), Variables: vars,
+	})
+	return err
+}
+
 // originateFailure explains an OriginateResponse failure.
 func originateFailure(m *ami.Message) error {
 	reason, _ := strconv.Atoi(m.Get("Reason"))
@@ -246,8 +272,12 @@ func (c *Core) deviceState(ctx context.Context, device string) (pbx.DeviceState,
 	return astutil.DeviceState(resp.Get("Value")), nil
 }
 
-// Hangup implements pbx.CallBackend.
+// Hangup implements pbx.CallBackend: by ID through ARI when configured,
+// else by channel name through AMI.
 func (c *Core) Hangup(ctx context.Context, id pbx.CallID) error {
+	if c.cfg.ARI != nil {
+		return c.cfg.ARI.Hangup(ctx, string(id), "normal")
+	}
 	name, err := c.channelName(ctx, id)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pbxkit/pbxkit/ami"
+	"github.com/pbxkit/pbxkit/ari"
 	"github.com/pbxkit/pbxkit/pbx"
 )
 
@@ -79,6 +80,10 @@ type Config struct {
 	// Conn is the AMI connection, logged in with events on. The Core does
 	// not close it; the backend does.
 	Conn *ami.Conn
+	// ARI, when set, is used to originate and hang up calls (a synchronous
+	// originate that reports failures at once, and hang-up by ID); events
+	// still come from AMI. The Core does not close it.
+	ARI *ari.Client
 	// Dialplan says where originated calls go.
 	Dialplan Dialplan
 	// OriginateChannel returns the channel to ring for an extension; nil
@@ -208,11 +213,18 @@ func (c *Core) Attach(sink pbx.EventSink) {
 	c.mu.Unlock()
 }
 
-// As implements pbx.Backend: it accepts **ami.Conn.
+// As implements pbx.Backend: it accepts **ami.Conn and, when ARI is
+// configured, **ari.Client.
 func (c *Core) As(target any) bool {
-	if t, ok := target.(**ami.Conn); ok {
+	switch t := target.(type) {
+	case **ami.Conn:
 		*t = c.conn
 		return true
+	case **ari.Client:
+		if c.cfg.ARI != nil {
+			*t = c.cfg.ARI
+			return true
+		}
 	}
 	return false
 }
@@ -268,6 +280,18 @@ func ErrorCode(err error) pbx.ErrorCode {
 		return pbx.Unknown
 	case errors.Is(err, ami.ErrInvalidField), errors.Is(err, ami.ErrTooLong):
 		return pbx.InvalidArgument
+	case errors.Is(err, ari.ErrNotFound):
+		return pbx.NotFound
+	case errors.Is(err, ari.ErrConflict):
+		return pbx.AlreadyExists
+	case errors.Is(err, ari.ErrInvalid):
+		return pbx.InvalidArgument
+	case errors.Is(err, ari.ErrAuth):
+		return pbx.PermissionDenied
+	case errors.Is(err, ari.ErrAllocationFailed):
+		return pbx.FailedPrecondition
+	case errors.Is(err, ari.ErrUnavailable), errors.Is(err, ari.ErrClosed):
+		return pbx.Unavailable
 	case errors.Is(err, ami.ErrUnavailable), errors.Is(err, ami.ErrClosed):
 		// Includes ami.ErrDisconnected: cut off in flight. The message says
 		// so; a mutation's outcome is then unknown, and the client never

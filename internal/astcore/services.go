@@ -109,7 +109,11 @@ func (c *Core) DeleteMessage(ctx context.Context, id pbx.MailboxID, msg pbx.Mess
 // messages left since do not update, so its own MessageWaiting may not come.
 func (c *Core) refreshMailbox(ctx context.Context, id pbx.MailboxID) error {
 	c.mu.Lock()
-	c.mailboxCounts(id, c.cfg.Spool.Counts(id))
+	counts := c.cfg.Spool.Counts(id)
+	c.mwi[id] = counts
+	// Always reported: the counts held may predate a message whose
+	// MessageWaiting has not arrived yet.
+	c.publish(&pbx.MailboxChanged{Mailbox: id, Counts: counts})
 	c.mu.Unlock()
 	ctxName := id.Context()
 	if ctxName == "" {

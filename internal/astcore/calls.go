@@ -143,9 +143,16 @@ func (c *Core) Originate(ctx context.Context, req *pbx.OriginateRequest) error {
 	}
 	chanName := req.FromEndpoint
 	if req.From != "" {
-		chanName = c.cfg.OriginateChannel(req.From)
-		if err := c.checkDevice(ctx, req.From); err != nil {
+		dev, st, err := c.device(ctx, req.From)
+		if err != nil {
 			return err
+		}
+		if st == pbx.DeviceUnavailable {
+			return pbx.Errorf(pbx.FailedPrecondition, "extension %s has no registered device", req.From)
+		}
+		chanName = dev
+		if c.cfg.OriginateChannel != nil {
+			chanName = c.cfg.OriginateChannel(req.From)
 		}
 	}
 	c.mu.Lock()
@@ -241,26 +248,6 @@ func originateFailure(m *ami.Message) error {
 var originateReasons = map[int]string{
 	0: "unknown or unreachable endpoint, or rejected",
 	1: "hung up", 3: "ringing timed out", 4: "answered", 5: "busy", 8: "congestion",
-}
-
-// checkDevice fails with NotFound for an unknown device and with
-// FailedPrecondition for one that is not registered.
-func (c *Core) checkDevice(ctx context.Context, ext pbx.ExtensionID) error {
-	dev := c.cfg.OriginateChannel(ext)
-	if !strings.HasPrefix(dev, "PJSIP/") && !strings.HasPrefix(dev, "SIP/") && !strings.HasPrefix(dev, "IAX2/") {
-		dev = "PJSIP/" + string(ext)
-	}
-	st, err := c.deviceState(ctx, dev)
-	if err != nil {
-		return err
-	}
-	switch st {
-	case pbx.DeviceInvalid:
-		return pbx.Errorf(pbx.NotFound, "no device %s for extension %s", dev, ext)
-	case pbx.DeviceUnavailable:
-		return pbx.Errorf(pbx.FailedPrecondition, "extension %s has no registered device", ext)
-	}
-	return nil
 }
 
 // deviceState reads one device's state through the DEVICE_STATE function.

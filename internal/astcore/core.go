@@ -86,8 +86,9 @@ type Config struct {
 	ARI *ari.Client
 	// Dialplan says where originated calls go.
 	Dialplan Dialplan
-	// OriginateChannel returns the channel to ring for an extension; nil
-	// means "PJSIP/<ext>".
+	// OriginateChannel returns the channel to ring for an extension
+	// ("Local/<ext>@originate-skipvm" on FreePBX); nil means the
+	// extension's device, its PJSIP endpoint or chan_sip peer.
 	OriginateChannel func(pbx.ExtensionID) string
 	// AstDB names the astdb keys of DND, forwarding and follow-me.
 	AstDB AstDB
@@ -144,9 +145,6 @@ func New(cfg Config) *Core {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.OriginateChannel == nil {
-		cfg.OriginateChannel = func(ext pbx.ExtensionID) string { return "PJSIP/" + string(ext) }
 	}
 	if cfg.VoicemailContext == "" {
 		cfg.VoicemailContext = "default"

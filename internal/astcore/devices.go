@@ -3,6 +3,7 @@ package astcore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +25,10 @@ func (c *Core) ListDevices(ctx context.Context) ([]pbx.Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	var devs []pbx.Device
+	devs, err := c.sipPeers(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if list != nil {
 		for _, m := range list.Items {
 			ext := pbx.ExtensionID(m.Get("ObjectName"))
@@ -46,6 +50,58 @@ func nonNilContacts(cs []pbx.Contact) []pbx.Contact {
 		return []pbx.Contact{}
 	}
 	return cs
+}
+
+// sipPeers lists chan_sip's peers named by extension numbers, where chan_sip
+// is loaded, each with its registration (user agent from SIPshowpeer).
+func (c *Core) sipPeers(ctx context.Context) ([]pbx.Device, error) {
+	list, err := c.conn.DoList(ctx, action("SIPpeers"))
+	if ErrorCode(err) == pbx.Unsupported || ami.IsEmptyList(err) {
+		return nil, nil // chan_sip is not loaded
+	}
+	if err != nil {
+		return nil, err
+	}
+	var devs []pbx.Device
+	for _, m := range list.Items {
+		ext := pbx.ExtensionID(m.Get("ObjectName"))
+		if m.Event() != "PeerEntry" || ext.Validate() != nil {
+			continue
+		}
+		name := "SIP/" + string(ext)
+		st, err := c.deviceState(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		d := pbx.Device{Extension: ext, Name: name, State: st, Contacts: []pbx.Contact{}}
+		if ip := m.Get("IPaddress"); ip != "" && ip != "-none-" {
+			peer, err := c.conn.Do(ctx, action("SIPshowpeer", "Peer", string(ext)))
+			if err != nil {
+				return nil, err
+			}
+			ct := contactFromURI(peer.Get("Reg-Contact"))
+			ct.IP = ip
+			ct.Port, _ = strconv.Atoi(m.Get("IPport"))
+			ct.UserAgent = peer.Get("SIP-Useragent")
+			ct.Status, ct.RTT = sipPeerStatus(m.Get("Status"))
+			d.Contacts = append(d.Contacts, ct)
+		}
+		devs = append(devs, d)
+	}
+	return devs, nil
+}
+
+// sipPeerStatus reads chan_sip's "OK (12 ms)", "UNREACHABLE", "Unmonitored".
+func sipPeerStatus(s string) (pbx.ContactStatus, time.Duration) {
+	switch {
+	case strings.HasPrefix(s, "OK"):
+		var ms int
+		_, _ = fmt.Sscanf(s, "OK (%d ms)", &ms)
+		return pbx.ContactReachable, time.Duration(ms) * time.Millisecond
+	case strings.HasPrefix(s, "UNREACHABLE"), strings.HasPrefix(s, "LAGGED"):
+		return pbx.ContactUnreachable, 0
+	}
+	return pbx.ContactUnknown, 0
 }
 
 // contactList reads every registered contact, by AOR.
@@ -123,25 +179,26 @@ func (c *Core) deviceStates(ctx context.Context) (map[pbx.ExtensionID]pbx.Device
 	return out, nil
 }
 
-// mustExist fails with NotFound unless the extension has a device.
-func (c *Core) mustExist(ctx context.Context, ext pbx.ExtensionID) error {
-	st, err := c.deviceState(ctx, c.deviceName(ext))
-	if err != nil {
-		return err
+// device finds an extension's device: its PJSIP endpoint, else its chan_sip
+// peer. It fails with NotFound when there is neither.
+func (c *Core) device(ctx context.Context, ext pbx.ExtensionID) (string, pbx.DeviceState, error) {
+	for _, tech := range []string{"PJSIP/", "SIP/"} {
+		name := tech + string(ext)
+		st, err := c.deviceState(ctx, name)
+		if err != nil {
+			return "", st, err
+		}
+		if st != pbx.DeviceInvalid {
+			return name, st, nil
+		}
 	}
-	if st == pbx.DeviceInvalid {
-		return pbx.Errorf(pbx.NotFound, "no extension %s", ext)
-	}
-	return nil
+	return "", pbx.DeviceInvalid, pbx.Errorf(pbx.NotFound, "no extension %s (no PJSIP endpoint or SIP peer)", ext)
 }
 
-// deviceName is the device an extension's state is read from.
-func (c *Core) deviceName(ext pbx.ExtensionID) string {
-	dev := c.cfg.OriginateChannel(ext)
-	if strings.HasPrefix(dev, "Local/") {
-		return "PJSIP/" + string(ext)
-	}
-	return dev
+// mustExist fails with NotFound unless the extension has a device.
+func (c *Core) mustExist(ctx context.Context, ext pbx.ExtensionID) error {
+	_, _, err := c.device(ctx, ext)
+	return err
 }
 
 // dbGet reads an astdb key; a missing key is "", not an error.

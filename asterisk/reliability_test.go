@@ -349,6 +349,11 @@ func TestARIOriginates(t *testing.T) {
 	if err := c.Calls().Hangup(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	// ARI's DELETE answers before the channel is gone.
+	waitUntil(t, 5*time.Second, "the call gone", func() bool {
+		_, err := c.Calls().Get(ctx, id)
+		return errors.Is(err, pbx.ErrNotFound)
+	})
 	if err := c.Calls().Hangup(ctx, id); !errors.Is(err, pbx.ErrNotFound) {
 		t.Fatalf("second hang-up: %v, want ErrNotFound", err)
 	}

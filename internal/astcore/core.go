@@ -265,10 +265,20 @@ func (c *Core) publishLocked(e pbx.Event) {
 func (c *Core) ErrorCode(err error) pbx.ErrorCode {
 	code := ErrorCode(err)
 	var ae *ami.Error
-	if code == pbx.Unknown && errors.As(err, &ae) && c.shuttingDown.Load() {
+	if code == pbx.Unknown && errors.As(err, &ae) && (c.shuttingDown.Load() || !c.answers()) {
 		return pbx.Unavailable
 	}
 	return code
+}
+
+// answers reports whether Asterisk still answers a Ping: an unexplained
+// error from a server that no longer answers (it may not have sent the
+// Shutdown event yet) is an availability problem.
+func (c *Core) answers() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := c.conn.Do(ctx, ami.NewAction("Ping"))
+	return err == nil
 }
 
 // ErrorCode classifies errors from AMI and Asterisk.

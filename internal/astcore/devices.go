@@ -234,9 +234,12 @@ func (c *Core) dbPut(ctx context.Context, family, key, value string) error {
 }
 
 // setCustomState sets a custom device state (for BLF keys), as FreePBX does.
-func (c *Core) setCustomState(ctx context.Context, name, state string) error {
-	_, err := c.conn.Do(ctx, action("Setvar", "Variable", "DEVICE_STATE(Custom:"+name+")", "Value", state))
-	return err
+// The astdb key is the setting; the state only lights phones' keys, so a
+// failure is logged, not returned.
+func (c *Core) setCustomState(ctx context.Context, name, state string) {
+	if _, err := c.conn.Do(ctx, action("Setvar", "Variable", "DEVICE_STATE(Custom:"+name+")", "Value", state)); err != nil {
+		c.log.Warn("setting a custom device state", "device", "Custom:"+name, "err", err)
+	}
 }
 
 // DND implements pbx.DeviceBackend: <DND>/<ext> = YES.
@@ -260,9 +263,7 @@ func (c *Core) SetDND(ctx context.Context, ext pbx.ExtensionID, on bool) error {
 	if err := c.dbPut(ctx, c.db.DND, string(ext), value); err != nil {
 		return err
 	}
-	if err := c.setCustomState(ctx, "DND"+string(ext), state); err != nil {
-		return err
-	}
+	c.setCustomState(ctx, "DND"+string(ext), state)
 	c.publishLocked(&pbx.DNDChanged{Extension: ext, Enabled: on})
 	return nil
 }
@@ -301,9 +302,7 @@ func (c *Core) SetForward(ctx context.Context, ext pbx.ExtensionID, f pbx.CallFo
 	if f.Always != "" {
 		state = "BUSY"
 	}
-	if err := c.setCustomState(ctx, "CF"+string(ext), state); err != nil {
-		return err
-	}
+	c.setCustomState(ctx, "CF"+string(ext), state)
 	c.publishLocked(&pbx.ForwardChanged{Extension: ext, Forward: f})
 	return nil
 }
@@ -372,9 +371,7 @@ func (c *Core) SetFollowMe(ctx context.Context, ext pbx.ExtensionID, f *pbx.Foll
 	if f.Enabled {
 		state = "BUSY"
 	}
-	if err := c.setCustomState(ctx, "FOLLOWME"+string(ext), state); err != nil {
-		return err
-	}
+	c.setCustomState(ctx, "FOLLOWME"+string(ext), state)
 	c.publishLocked(&pbx.FollowMeChanged{Extension: ext, FollowMe: *f})
 	return nil
 }

@@ -122,6 +122,11 @@ type Options struct {
 	// empty means "default".
 	VoicemailContext string
 
+	// MonitorDir is the tree MixMonitor records calls into
+	// ("/var/spool/asterisk/monitor"), whose files CDRs name; empty leaves
+	// recordings out.
+	MonitorDir string
+
 	// CDR is where call detail records are read from: a cdrstore.CSV on
 	// Master.csv or a cdrstore.SQL on a cdr table. Nil leaves CDR out (live
 	// CDRPosted events still arrive from cdr_manager).
@@ -185,15 +190,32 @@ func Open(ctx context.Context, addr string, opts *Options) (*pbx.Client, error) 
 		}
 		spool = s
 	}
+	var recs *astcore.Recordings
+	if o.MonitorDir != "" {
+		r, err := astcore.OpenRecordings(o.MonitorDir)
+		if err != nil {
+			if spool != nil {
+				spool.Close()
+			}
+			return nil, &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: Scheme, Err: err}
+		}
+		recs = r
+	}
+	closeDirs := func() {
+		if spool != nil {
+			spool.Close()
+		}
+		if recs != nil {
+			recs.Close()
+		}
+	}
 	conn, err := ami.Dial(ctx, addr, &ami.Options{
 		Username: o.Username, Secret: o.Secret, TLS: o.TLS, Dialer: o.Dialer,
 		Events: true, PingInterval: o.PingInterval, ReconnectMax: o.ReconnectMax,
 		Logger: logger.With("backend", Scheme), IDPrefix: "pbxkit-",
 	})
 	if err != nil {
-		if spool != nil {
-			spool.Close()
-		}
+		closeDirs()
 		return nil, &pbx.Error{Code: astcore.ErrorCode(err), Op: "Open", Backend: Scheme, ID: addr, Err: err}
 	}
 	var ariClient *ari.Client
@@ -204,15 +226,13 @@ func Open(ctx context.Context, addr string, opts *Options) (*pbx.Client, error) 
 		})
 		if err != nil {
 			conn.Close()
-			if spool != nil {
-				spool.Close()
-			}
+			closeDirs()
 			return nil, &pbx.Error{Code: astcore.ErrorCode(err), Op: "Open", Backend: Scheme, ID: o.ARI.URL, Err: err}
 		}
 	}
 	cfg := astcore.Config{
 		Name: Scheme, Conn: conn, ARI: ariClient, Dialplan: o.Dialplan.core(), AstDB: astcore.AstDB(o.AstDB),
-		Spool: spool, VoicemailContext: vmContext(o.VoicemailContext), CDR: o.CDR, Logger: logger,
+		Spool: spool, Recordings: recs, VoicemailContext: vmContext(o.VoicemailContext), CDR: o.CDR, Logger: logger,
 	}
 	if !o.NoExtensions {
 		cfg.Extensions = astcore.NewPJSIPStore(astcore.PJSIPOptions{File: o.ExtensionsFile, VoicemailContext: vmContext(o.VoicemailContext)})

@@ -3,6 +3,8 @@ package asterisk_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -28,9 +30,12 @@ type harness struct {
 
 // testOptions are the backend options for a test server.
 func testOptions(srv *asterisktest.Server) asterisk.Options {
+	monitor := filepath.Join(srv.Dir, "spool", "monitor")
+	_ = os.MkdirAll(monitor, 0o755)
 	return asterisk.Options{
 		Username: srv.AMIUser, Secret: srv.AMISecret,
 		SpoolDir:     srv.SpoolDir,
+		MonitorDir:   monitor,
 		CDR:          cdrstore.NewCSV(srv.CDRCSVPath, &cdrstore.CSVOptions{Location: time.Local}),
 		PingInterval: time.Second, ReconnectMax: time.Second,
 	}

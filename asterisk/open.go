@@ -32,6 +32,7 @@ func init() {
 //	tls=1                        connect to AMI over TLS (port 5039 by default)
 //	spool=/var/spool/asterisk/voicemail   app_voicemail's spool: enables voicemail
 //	vmcontext=default            voicemail context of bare mailbox numbers
+//	monitor=/var/spool/asterisk/monitor   MixMonitor's tree: enables recordings
 //	extensions=pjsip.conf        the PJSIP file holding the extensions
 //	extensions=none              leave extension management out
 //	cdr_csv=/var/log/asterisk/cdr-csv/Master.csv   read CDRs from cdr_csv
@@ -86,6 +87,8 @@ func (o *URLOpener) OpenClientURL(ctx context.Context, u *url.URL, copts *pbx.Cl
 			}
 		case "spool":
 			opts.SpoolDir = v
+		case "monitor":
+			opts.MonitorDir = v
 		case "vmcontext":
 			opts.VoicemailContext = v
 		case "extensions":

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/pbxkit/pbxkit/pbx"
 )
@@ -21,15 +22,18 @@ type conn struct {
 }
 
 var (
-	_ pbx.Backend           = (*conn)(nil)
-	_ pbx.ExtensionBackend  = (*conn)(nil)
-	_ pbx.DeviceBackend     = (*conn)(nil)
-	_ pbx.CallBackend       = (*conn)(nil)
-	_ pbx.VoicemailBackend  = (*conn)(nil)
-	_ pbx.ConferenceBackend = (*conn)(nil)
-	_ pbx.QueueBackend      = (*conn)(nil)
-	_ pbx.CDRBackend        = (*conn)(nil)
-	_ pbx.SystemBackend     = (*conn)(nil)
+	_ pbx.Backend            = (*conn)(nil)
+	_ pbx.ExtensionBackend   = (*conn)(nil)
+	_ pbx.DeviceBackend      = (*conn)(nil)
+	_ pbx.CallBackend        = (*conn)(nil)
+	_ pbx.VoicemailBackend   = (*conn)(nil)
+	_ pbx.ConferenceBackend  = (*conn)(nil)
+	_ pbx.QueueBackend       = (*conn)(nil)
+	_ pbx.CDRBackend         = (*conn)(nil)
+	_ pbx.SystemBackend      = (*conn)(nil)
+	_ pbx.QueueConfigBackend = (*conn)(nil)
+	_ pbx.RoomBackend        = (*conn)(nil)
+	_ pbx.RecordingBackend   = (*conn)(nil)
 )
 
 func (p *PBX) newConn(owner bool) *conn { return &conn{p: p, owner: owner} }
@@ -557,6 +561,112 @@ func (c *conn) PauseMember(ctx context.Context, id pbx.QueueID, iface string, pa
 		}
 		c.p.emit(&pbx.QueueMemberPaused{Queue: id, Member: c.p.memberInfo(m), Paused: paused})
 		return nil
+	})
+}
+
+// Queue and room provisioning: the mock applies configuration at once.
+
+func (c *conn) QueueConfigs(ctx context.Context) ([]pbx.QueueConfig, error) {
+	return do(ctx, c, "Queues.Configs", func() ([]pbx.QueueConfig, error) {
+		out := make([]pbx.QueueConfig, 0, len(c.p.queues))
+		for _, q := range c.p.queues {
+			out = append(out, q.configuration())
+		}
+		return out, nil
+	})
+}
+
+func (c *conn) CreateQueue(ctx context.Context, cfg *pbx.QueueConfig) error {
+	return do0(ctx, c, "Queues.Create", func() error {
+		if c.p.queues[cfg.ID] != nil {
+			return pbx.Errorf(pbx.AlreadyExists, "queue %s exists", cfg.ID)
+		}
+		q := &queue{id: cfg.ID}
+		q.configure(cfg)
+		c.p.queues[cfg.ID] = q
+		return nil
+	})
+}
+
+func (c *conn) UpdateQueue(ctx context.Context, cfg *pbx.QueueConfig) error {
+	return do0(ctx, c, "Queues.Update", func() error {
+		q := c.p.queues[cfg.ID]
+		if q == nil {
+			return notFound("no queue %s", cfg.ID)
+		}
+		q.configure(cfg)
+		return nil
+	})
+}
+
+func (c *conn) DeleteQueue(ctx context.Context, id pbx.QueueID) error {
+	return do0(ctx, c, "Queues.Delete", func() error {
+		q := c.p.queues[id]
+		if q == nil {
+			return notFound("no queue %s", id)
+		}
+		for len(q.callers) > 0 {
+			c.p.hangupGroup(q.callers[0].call, pbx.CauseNormal)
+		}
+		delete(c.p.queues, id)
+		return nil
+	})
+}
+
+func (c *conn) Rooms(ctx context.Context) ([]pbx.Room, error) {
+	return do(ctx, c, "Conferences.Rooms", func() ([]pbx.Room, error) {
+		out := make([]pbx.Room, 0, len(c.p.roomCfg))
+		for _, r := range c.p.roomCfg {
+			out = append(out, *r)
+		}
+		return out, nil
+	})
+}
+
+func (c *conn) CreateRoom(ctx context.Context, r *pbx.Room) error {
+	return do0(ctx, c, "Conferences.CreateRoom", func() error {
+		if c.p.roomCfg[r.ID] != nil {
+			return pbx.Errorf(pbx.AlreadyExists, "conference room %s exists", r.ID)
+		}
+		room := *r
+		c.p.roomCfg[r.ID] = &room
+		return nil
+	})
+}
+
+func (c *conn) UpdateRoom(ctx context.Context, r *pbx.Room) error {
+	return do0(ctx, c, "Conferences.UpdateRoom", func() error {
+		if c.p.roomCfg[r.ID] == nil {
+			return notFound("no conference room %s", r.ID)
+		}
+		room := *r
+		c.p.roomCfg[r.ID] = &room
+		return nil
+	})
+}
+
+func (c *conn) DeleteRoom(ctx context.Context, id pbx.ConferenceID) error {
+	return do0(ctx, c, "Conferences.DeleteRoom", func() error {
+		if c.p.roomCfg[id] == nil {
+			return notFound("no conference room %s", id)
+		}
+		delete(c.p.roomCfg, id)
+		return nil
+	})
+}
+
+// Recording synthesises the audio of a recorded call in the CDR history; the
+// mock keeps no files, so nothing else can be opened.
+func (c *conn) Recording(ctx context.Context, r *pbx.CDR) (*pbx.Audio, error) {
+	return do(ctx, c, "CDR.Recording", func() (*pbx.Audio, error) {
+		for i := range c.p.cdrs {
+			if rec := &c.p.cdrs[i]; rec.Recording == r.Recording {
+				d := min(rec.Billable, 30*time.Second).Truncate(time.Second)
+				data := wavTone(max(d, time.Second), 440)
+				return &pbx.Audio{ReadCloser: io.NopCloser(bytes.NewReader(data)), ContentType: "audio/wav", Size: int64(len(data))}, nil
+			}
+		}
+		return nil, notFound("no recording %q", r.Recording)
 	})
 }
 

@@ -101,14 +101,19 @@ func NewDemo(opts *Options) *PBX {
 		}
 	}
 
+	p.roomCfg[DemoConference] = &pbx.Room{ID: DemoConference, Name: "Community room", MaxParticipants: 50}
+	p.roomCfg["401"] = &pbx.Room{ID: "401", Name: "Staff", PIN: "7788", AdminPIN: "9911", MaxParticipants: 10}
+
 	// Queues: sales has members and two callers waiting; support is quiet.
 	p.queues[DemoQueue] = &queue{id: DemoQueue, strategy: pbx.StrategyRoundRobin, completed: 41, abandoned: 3,
+		config:    pbx.QueueConfig{Name: "Sales", RingTimeout: 15 * time.Second, MaxWait: 10 * time.Minute},
 		holdTotal: 41 * 38 * time.Second, talkTotal: 41 * 245 * time.Second,
 		members: []*pbx.QueueMember{
 			{Interface: "PJSIP/1001", Name: "Alice Johnson", CallsTaken: 23, LastCall: now.Add(-25 * time.Minute)},
 			{Interface: "PJSIP/1004", Name: "Dave Brown", Penalty: 1, Paused: true, PauseReason: "lunch", CallsTaken: 18, LastCall: now.Add(-time.Hour)},
 		}}
 	p.queues["support"] = &queue{id: "support", strategy: pbx.StrategyLeastRecent,
+		config:  pbx.QueueConfig{Name: "Support", RingTimeout: 20 * time.Second},
 		members: []*pbx.QueueMember{{Interface: "PJSIP/1005", Name: "Erin Davis"}, {Interface: "PJSIP/1006", Name: "Frank Miller"}}}
 	for _, caller := range []pbx.Party{{Name: "JOHN CALLER", Number: "+15551234567"}, {Name: "", Number: "+15559876543"}} {
 		id, _ := p.queueCall(DemoQueue, caller)

@@ -65,7 +65,8 @@ type PBX struct {
 	calls    map[pbx.CallID]*call
 	chanSeq  int
 	boxes    map[pbx.MailboxID]*mailbox
-	rooms    map[pbx.ConferenceID]*room
+	rooms    map[pbx.ConferenceID]*room     // active conferences
+	roomCfg  map[pbx.ConferenceID]*pbx.Room // provisioned rooms
 	queues   map[pbx.QueueID]*queue
 	cdrs     []pbx.CDR
 	conns    []*conn
@@ -112,6 +113,7 @@ func New(opts *Options) *PBX {
 		calls:    map[pbx.CallID]*call{},
 		boxes:    map[pbx.MailboxID]*mailbox{},
 		rooms:    map[pbx.ConferenceID]*room{},
+		roomCfg:  map[pbx.ConferenceID]*pbx.Room{},
 		queues:   map[pbx.QueueID]*queue{},
 		failNext: map[string][]error{},
 	}

@@ -95,6 +95,7 @@ func (p *PBX) participant(id pbx.ConferenceID, pid pbx.ParticipantID) (*room, *p
 type queue struct {
 	id        pbx.QueueID
 	strategy  pbx.QueueStrategy
+	config    pbx.QueueConfig // Name, RingTimeout, MaxWait, MaxCallers
 	members   []*pbx.QueueMember
 	callers   []*queued
 	completed int
@@ -126,6 +127,29 @@ func (p *PBX) AddQueue(id pbx.QueueID, strategy pbx.QueueStrategy, members ...pb
 	}
 	p.queues[id] = q
 	return nil
+}
+
+// configuration returns the queue's provisioned configuration.
+func (q *queue) configuration() pbx.QueueConfig {
+	cfg := q.config
+	cfg.ID, cfg.Strategy, cfg.Members = q.id, q.strategy, []pbx.QueueMember{}
+	for _, m := range q.members {
+		if !m.Dynamic {
+			cfg.Members = append(cfg.Members, pbx.QueueMember{Interface: m.Interface, Penalty: m.Penalty})
+		}
+	}
+	return cfg
+}
+
+// configure applies a configuration: static members are replaced, dynamic
+// ones kept.
+func (q *queue) configure(cfg *pbx.QueueConfig) {
+	q.strategy = cfg.Strategy
+	q.config = pbx.QueueConfig{Name: cfg.Name, RingTimeout: cfg.RingTimeout, MaxWait: cfg.MaxWait, MaxCallers: cfg.MaxCallers}
+	q.members = slices.DeleteFunc(q.members, func(m *pbx.QueueMember) bool { return !m.Dynamic })
+	for _, m := range cfg.Members {
+		q.members = append(q.members, &pbx.QueueMember{Interface: m.Interface, Name: m.Interface, Penalty: m.Penalty})
+	}
 }
 
 func (p *PBX) queueInfo(q *queue) pbx.Queue {

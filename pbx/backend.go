@@ -168,6 +168,38 @@ type QueueBackend interface {
 	PauseMember(ctx context.Context, id QueueID, iface string, paused bool, reason string) error
 }
 
+// QueueConfigBackend is implemented by backends declaring CapQueuesWrite.
+type QueueConfigBackend interface {
+	// QueueConfigs lists the provisioned queues.
+	QueueConfigs(ctx context.Context) ([]QueueConfig, error)
+	// CreateQueue provisions a queue, or fails with AlreadyExists.
+	CreateQueue(ctx context.Context, q *QueueConfig) error
+	// UpdateQueue replaces a queue's configuration, or fails with NotFound.
+	UpdateQueue(ctx context.Context, q *QueueConfig) error
+	// DeleteQueue removes a queue, or fails with NotFound.
+	DeleteQueue(ctx context.Context, id QueueID) error
+}
+
+// RoomBackend is implemented by backends declaring CapConferenceRooms.
+type RoomBackend interface {
+	// Rooms lists the provisioned conference rooms.
+	Rooms(ctx context.Context) ([]Room, error)
+	// CreateRoom provisions a room, or fails with AlreadyExists.
+	CreateRoom(ctx context.Context, r *Room) error
+	// UpdateRoom replaces a room's configuration, or fails with NotFound.
+	UpdateRoom(ctx context.Context, r *Room) error
+	// DeleteRoom removes a room, or fails with NotFound.
+	DeleteRoom(ctx context.Context, id ConferenceID) error
+}
+
+// RecordingBackend is implemented by backends declaring CapRecordings.
+type RecordingBackend interface {
+	// Recording opens the recording a CDR names (r.Recording, a file name
+	// as the PBX stored it). NotFound if there is none; the backend must
+	// never open anything outside its recordings directory.
+	Recording(ctx context.Context, r *CDR) (*Audio, error)
+}
+
 // CDRBackend is implemented by backends declaring CapCDR.
 type CDRBackend interface {
 	// QueryCDR returns one page of records. The query is validated and its

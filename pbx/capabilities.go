@@ -36,6 +36,9 @@ const (
 	CapCDR                                 // CDR.Query, Stats
 	CapSystem                              // System.Info
 	CapEvents                              // Subscribe delivers PBX events
+	CapQueuesWrite                         // Queues.Create, Update, Delete (configuration)
+	CapConferenceRooms                     // Conferences.Rooms, CreateRoom, UpdateRoom, DeleteRoom
+	CapRecordings                          // CDR.Recording
 	numCapabilities
 )
 
@@ -61,6 +64,9 @@ var capNames = [...]string{
 	CapCDR:               "cdr",
 	CapSystem:            "system",
 	CapEvents:            "events",
+	CapQueuesWrite:       "queues.write",
+	CapConferenceRooms:   "conferences.rooms",
+	CapRecordings:        "cdr.recordings",
 }
 
 // String returns the capability's name, such as "calls.originate".

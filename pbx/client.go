@@ -100,6 +100,9 @@ func checkImplements(b Backend, caps Capabilities) error {
 	_, queue := b.(QueueBackend)
 	_, cdr := b.(CDRBackend)
 	_, sys := b.(SystemBackend)
+	_, qcfg := b.(QueueConfigBackend)
+	_, rooms := b.(RoomBackend)
+	_, recs := b.(RecordingBackend)
 	return errors.Join(
 		need(CapExtensionsRead, ext, "ExtensionBackend"), need(CapExtensionsWrite, ext, "ExtensionBackend"),
 		need(CapSecretReset, ext, "ExtensionBackend"), need(CapSecretReveal, ext, "ExtensionBackend"),
@@ -111,6 +114,8 @@ func checkImplements(b Backend, caps Capabilities) error {
 		need(CapConferences, conf, "ConferenceBackend"), need(CapConferenceControl, conf, "ConferenceBackend"),
 		need(CapQueues, queue, "QueueBackend"), need(CapQueueMembers, queue, "QueueBackend"),
 		need(CapCDR, cdr, "CDRBackend"), need(CapSystem, sys, "SystemBackend"),
+		need(CapQueuesWrite, qcfg, "QueueConfigBackend"), need(CapConferenceRooms, rooms, "RoomBackend"),
+		need(CapRecordings, recs, "RecordingBackend"),
 	)
 }
 

@@ -37,6 +37,21 @@ func (s *CDRService) Query(ctx context.Context, q CDRQuery) (*CDRPage, error) {
 	return page, err
 }
 
+// Recording opens the recording of a call (r.Recording names it, as the
+// PBX stored it). The caller must close it. It fails with ErrNotFound when
+// the file does not exist; names that would lead outside the PBX's
+// recordings directory are refused.
+func (s *CDRService) Recording(ctx context.Context, r CDR) (*Audio, error) {
+	req := request{op: "CDR.Recording", id: r.Recording, need: CapRecordings, read: true}
+	err := ValidateText("recording name", r.Recording, 255)
+	if err == nil && r.Recording == "" {
+		err = Errorf(NotFound, "the record has no recording")
+	}
+	return run(ctx, s.c, req, err, func(ctx context.Context) (*Audio, error) {
+		return s.c.b.(RecordingBackend).Recording(ctx, &r)
+	})
+}
+
 // All iterates over every record q selects, page by page (q.Limit sets the
 // page size). The iteration stops at the first error, which it yields.
 func (s *CDRService) All(ctx context.Context, q CDRQuery) iter.Seq2[CDR, error] {

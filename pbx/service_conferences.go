@@ -92,3 +92,69 @@ func (s *ConferenceService) Lock(ctx context.Context, id ConferenceID, locked bo
 		return s.backend().Lock(ctx, id, locked)
 	})
 }
+
+func (s *ConferenceService) roomBackend() RoomBackend { return s.c.b.(RoomBackend) }
+
+// Rooms lists the provisioned conference rooms, ordered by ID.
+func (s *ConferenceService) Rooms(ctx context.Context) ([]Room, error) {
+	r := request{op: "Conferences.Rooms", need: CapConferenceRooms, read: true}
+	rooms, err := run(ctx, s.c, r, nil, func(ctx context.Context) ([]Room, error) {
+		return s.roomBackend().Rooms(ctx)
+	})
+	slices.SortFunc(rooms, func(a, b Room) int { return compareNumbers(string(a.ID), string(b.ID)) })
+	return nonNil(rooms, err)
+}
+
+// Room returns one room's configuration, or fails with ErrNotFound.
+func (s *ConferenceService) Room(ctx context.Context, id ConferenceID) (*Room, error) {
+	r := request{op: "Conferences.Room", id: string(id), need: CapConferenceRooms, read: true}
+	return run(ctx, s.c, r, id.Validate(), func(ctx context.Context) (*Room, error) {
+		rooms, err := s.roomBackend().Rooms(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for i := range rooms {
+			if rooms[i].ID == id {
+				return &rooms[i], nil
+			}
+		}
+		return nil, Errorf(NotFound, "no conference room %s", id)
+	})
+}
+
+// CreateRoom provisions a room; ErrAlreadyExists if the ID is taken.
+func (s *ConferenceService) CreateRoom(ctx context.Context, room Room) error {
+	r := request{op: "Conferences.CreateRoom", id: string(room.ID), need: CapConferenceRooms}
+	return exec(ctx, s.c, r, validateRoom(&room), func(ctx context.Context) error {
+		return s.roomBackend().CreateRoom(ctx, &room)
+	})
+}
+
+// UpdateRoom replaces a room's configuration; ErrNotFound if there is none.
+func (s *ConferenceService) UpdateRoom(ctx context.Context, room Room) error {
+	r := request{op: "Conferences.UpdateRoom", id: string(room.ID), need: CapConferenceRooms}
+	return exec(ctx, s.c, r, validateRoom(&room), func(ctx context.Context) error {
+		return s.roomBackend().UpdateRoom(ctx, &room)
+	})
+}
+
+// DeleteRoom removes a room; ErrNotFound if there is none.
+func (s *ConferenceService) DeleteRoom(ctx context.Context, id ConferenceID) error {
+	r := request{op: "Conferences.DeleteRoom", id: string(id), need: CapConferenceRooms}
+	return exec(ctx, s.c, r, id.Validate(), func(ctx context.Context) error {
+		return s.roomBackend().DeleteRoom(ctx, id)
+	})
+}
+
+func validateRoom(r *Room) error {
+	err := firstErr(r.ID.Validate(), ValidateText("room name", r.Name, 50))
+	for _, pin := range []string{r.PIN, r.AdminPIN} {
+		if err == nil && pin != "" {
+			err = checkSyntax("PIN", pin, 1, 20, isDigit)
+		}
+	}
+	if err == nil && (r.MaxParticipants < 0 || r.MaxParticipants > 1000) {
+		err = invalidf("max participants %d out of range 0..1000", r.MaxParticipants)
+	}
+	return err
+}

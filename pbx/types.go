@@ -330,6 +330,36 @@ type QueueCaller struct {
 	Joined time.Time `json:"joined"`
 }
 
+// QueueConfig is a queue's provisioned configuration (its live state is a
+// Queue). On FreePBX and Issabel a change takes effect once the
+// configuration is applied.
+type QueueConfig struct {
+	ID QueueID `json:"id"`
+	// Name is the queue's description.
+	Name     string        `json:"name,omitempty"`
+	Strategy QueueStrategy `json:"strategy"`
+	// RingTimeout is how long each member rings; 0 means the PBX default.
+	RingTimeout time.Duration `json:"ringTimeout,omitempty"`
+	// MaxWait is how long a caller may wait; 0 means no limit.
+	MaxWait time.Duration `json:"maxWait,omitempty"`
+	// MaxCallers is how many callers may wait; 0 means no limit.
+	MaxCallers int `json:"maxCallers,omitempty"`
+	// Members are the static members (Interface and Penalty are used).
+	Members []QueueMember `json:"members"`
+}
+
+// Room is a conference room's provisioned configuration (its live state is
+// a Conference).
+type Room struct {
+	ID   ConferenceID `json:"id"`
+	Name string       `json:"name,omitempty"`
+	// PIN and AdminPIN are the digits callers and admins enter; "" means none.
+	PIN      string `json:"pin,omitempty"`
+	AdminPIN string `json:"adminPin,omitempty"`
+	// MaxParticipants is the room's capacity; 0 means no limit.
+	MaxParticipants int `json:"maxParticipants,omitempty"`
+}
+
 // CDR is a call detail record.
 type CDR struct {
 	Start       time.Time     `json:"start"`

@@ -103,6 +103,8 @@ type Config struct {
 	VoicemailContext string
 	// CDR is the CDR store; nil leaves the CDR capability out.
 	CDR pbx.CDRBackend
+	// Recordings is the monitor tree; nil leaves recordings out.
+	Recordings *Recordings
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -191,6 +193,9 @@ func (c *Core) capabilities() pbx.Capabilities {
 	if c.cfg.CDR != nil {
 		caps = caps.With(pbx.CapCDR)
 	}
+	if c.cfg.Recordings != nil {
+		caps = caps.With(pbx.CapRecordings)
+	}
 	if c.ext != nil {
 		caps = caps.With(pbx.CapExtensionsRead).With(pbx.CapExtensionsWrite).
 			With(pbx.CapSecretReset).With(pbx.CapSecretReveal)
@@ -233,10 +238,14 @@ func (c *Core) Close() error {
 	c.cancel()
 	c.sub.Close()
 	<-c.done
+	var err error
 	if c.cfg.Spool != nil {
-		return c.cfg.Spool.Close()
+		err = c.cfg.Spool.Close()
 	}
-	return nil
+	if c.cfg.Recordings != nil {
+		err = errors.Join(err, c.cfg.Recordings.Close())
+	}
+	return err
 }
 
 // publish sends an event to the client. c.mu must be held, which keeps the

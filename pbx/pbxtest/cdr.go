@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,6 +171,44 @@ func (s *suite) testCDR(t *testing.T) {
 			s.need(t, pbx.CapCDR)
 			_, err := s.c.CDR().Query(s.ctx(t), tc.q)
 			wantCode(t, err, pbx.InvalidArgument, "Query "+tc.name)
+		})
+	}
+
+	t.Run("RecordingStreams", func(t *testing.T) {
+		s.need(t, pbx.CapRecordings, pbx.CapCDR)
+		ctx := s.ctx(t)
+		var rec *pbx.CDR
+		for r, err := range s.c.CDR().All(ctx, pbx.CDRQuery{Limit: 1000}) {
+			ok(t, err, "All")
+			if r.Recording != "" {
+				rec = &r
+				break
+			}
+		}
+		if rec == nil {
+			t.Skip("no CDR names a recording")
+		}
+		a, err := s.c.CDR().Recording(ctx, *rec)
+		ok(t, err, "Recording")
+		defer a.Close()
+		data, err := io.ReadAll(a)
+		ok(t, err, "reading the recording")
+		if len(data) == 0 || !strings.HasPrefix(a.ContentType, "audio/") {
+			t.Fatalf("recording of %d bytes, type %q", len(data), a.ContentType)
+		}
+	})
+
+	for _, name := range []string{"../../../../etc/passwd", "/etc/passwd", "2026/11/01/../../../../../etc/hostname", "no-such-recording.wav"} {
+		t.Run("RecordingRefused/"+strings.ReplaceAll(name, "/", "_"), func(t *testing.T) {
+			s.need(t, pbx.CapRecordings)
+			a, err := s.c.CDR().Recording(s.ctx(t), pbx.CDR{Recording: name, Start: time.Now()})
+			if err == nil {
+				a.Close()
+				t.Fatalf("Recording(%q) opened a file", name)
+			}
+			if code := pbx.Code(err); code != pbx.NotFound && code != pbx.InvalidArgument {
+				t.Fatalf("Recording(%q): %v, want not found or invalid", name, err)
+			}
 		})
 	}
 

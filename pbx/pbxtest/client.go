@@ -53,6 +53,12 @@ func (s *suite) testClient(t *testing.T) {
 			pbx.CapCDR:               func() error { _, err := s.c.CDR().Query(ctx, pbx.CDRQuery{}); return err },
 			pbx.CapSystem:            func() error { _, err := s.c.System().Info(ctx); return err },
 			pbx.CapEvents:            func() error { _, err := s.c.Subscribe(ctx, nil, nil); return err },
+			pbx.CapQueuesWrite:       func() error { _, err := s.c.Queues().Configs(ctx); return err },
+			pbx.CapConferenceRooms:   func() error { _, err := s.c.Conferences().Rooms(ctx); return err },
+			pbx.CapRecordings: func() error {
+				_, err := s.c.CDR().Recording(ctx, pbx.CDR{Recording: "none.wav"})
+				return err
+			},
 		}
 		absent := 0
 		for _, c := range pbx.AllCapabilities() {

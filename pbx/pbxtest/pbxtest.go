@@ -63,6 +63,10 @@ type Fixtures struct {
 	// a member of it, which the suite adds and removes.
 	Queue           pbx.QueueID
 	MemberInterface string
+	// FreeQueue and FreeRoom are a queue and a conference room the suite
+	// may provision and remove; empty means "8950" and "8960".
+	FreeQueue pbx.QueueID
+	FreeRoom  pbx.ConferenceID
 	// Timeout bounds each wait for an event; 0 means 10 seconds.
 	Timeout time.Duration
 }
@@ -117,6 +121,12 @@ func Run(t *testing.T, newHarness HarnessMaker) {
 	if s.fx.Timeout == 0 {
 		s.fx.Timeout = 10 * time.Second
 	}
+	if s.fx.FreeQueue == "" {
+		s.fx.FreeQueue = "8950"
+	}
+	if s.fx.FreeRoom == "" {
+		s.fx.FreeRoom = "8960"
+	}
 	s.c = s.client(t)
 	s.cap = s.c.Capabilities()
 	t.Logf("backend %s declares %d capabilities: %s", s.c.Backend(), s.cap.Len(), s.cap)
@@ -127,6 +137,7 @@ func Run(t *testing.T, newHarness HarnessMaker) {
 	t.Run("Calls", s.testCalls)
 	t.Run("Voicemail", s.testVoicemail)
 	t.Run("Conferences", s.testConferences)
+	t.Run("Rooms", s.testRooms)
 	t.Run("Queues", s.testQueues)
 	t.Run("CDR", s.testCDR)
 	t.Run("System", s.testSystem)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/pbxkit/pbxkit/pbx"
 )
@@ -132,7 +133,93 @@ func (s *suite) testConferences(t *testing.T) {
 	})
 }
 
+func (s *suite) testRooms(t *testing.T) {
+	t.Run("RoomLifecycle", func(t *testing.T) {
+		s.need(t, pbx.CapConferenceRooms)
+		ctx := s.ctx(t)
+		id := s.fx.FreeRoom
+		want := pbx.Room{ID: id, Name: "Conformance room", PIN: "1234", AdminPIN: "4321", MaxParticipants: 10}
+		ok(t, s.c.Conferences().CreateRoom(ctx, want), "CreateRoom")
+		t.Cleanup(func() { _ = s.c.Conferences().DeleteRoom(context.Background(), id) })
+		got, err := s.c.Conferences().Room(ctx, id)
+		ok(t, err, "Room")
+		if *got != want {
+			t.Fatalf("Room = %+v, want %+v", got, want)
+		}
+		wantCode(t, s.c.Conferences().CreateRoom(ctx, want), pbx.AlreadyExists, "second CreateRoom")
+		want.Name, want.PIN = "Renamed", ""
+		ok(t, s.c.Conferences().UpdateRoom(ctx, want), "UpdateRoom")
+		if got, err := s.c.Conferences().Room(ctx, id); err != nil || *got != want {
+			t.Fatalf("Room after UpdateRoom = %+v, %v", got, err)
+		}
+		rooms, err := s.c.Conferences().Rooms(ctx)
+		ok(t, err, "Rooms")
+		if !slices.ContainsFunc(rooms, func(r pbx.Room) bool { return r.ID == id }) {
+			t.Fatalf("Rooms lacks %s", id)
+		}
+		ok(t, s.c.Conferences().DeleteRoom(ctx, id), "DeleteRoom")
+		_, err = s.c.Conferences().Room(ctx, id)
+		wantCode(t, err, pbx.NotFound, "Room after DeleteRoom")
+		wantCode(t, s.c.Conferences().DeleteRoom(ctx, id), pbx.NotFound, "second DeleteRoom")
+		wantCode(t, s.c.Conferences().UpdateRoom(ctx, want), pbx.NotFound, "UpdateRoom of a deleted room")
+	})
+
+	for _, tc := range []struct {
+		name string
+		r    pbx.Room
+	}{
+		{"BadID", pbx.Room{ID: "../x"}},
+		{"LetterPIN", pbx.Room{ID: s.fx.FreeRoom, PIN: "12a4"}},
+		{"CRLFName", pbx.Room{ID: s.fx.FreeRoom, Name: "a\r\nb"}},
+		{"NegativeSize", pbx.Room{ID: s.fx.FreeRoom, MaxParticipants: -1}},
+	} {
+		t.Run("InvalidRoom/"+tc.name, func(t *testing.T) {
+			s.need(t, pbx.CapConferenceRooms)
+			wantCode(t, s.c.Conferences().CreateRoom(s.ctx(t), tc.r), pbx.InvalidArgument, "CreateRoom "+tc.name)
+		})
+	}
+}
+
 func (s *suite) testQueues(t *testing.T) {
+	t.Run("ConfigLifecycle", func(t *testing.T) {
+		s.need(t, pbx.CapQueuesWrite)
+		ctx := s.ctx(t)
+		id := s.fx.FreeQueue
+		want := pbx.QueueConfig{ID: id, Name: "Conformance", Strategy: pbx.StrategyRingAll, RingTimeout: 15 * time.Second,
+			MaxWait: 5 * time.Minute, MaxCallers: 5, Members: []pbx.QueueMember{{Interface: "PJSIP/" + string(s.fx.Extensions[0]), Penalty: 1}}}
+		ok(t, s.c.Queues().Create(ctx, want), "Create")
+		t.Cleanup(func() { _ = s.c.Queues().Delete(context.Background(), id) })
+		got, err := s.c.Queues().Config(ctx, id)
+		ok(t, err, "Config")
+		if !sameQueueConfig(got, &want) {
+			t.Fatalf("Config = %+v, want %+v", got, want)
+		}
+		wantCode(t, s.c.Queues().Create(ctx, want), pbx.AlreadyExists, "second Create")
+		want.Strategy, want.Members = pbx.StrategyLeastRecent, nil
+		ok(t, s.c.Queues().Update(ctx, want), "Update")
+		if got, err := s.c.Queues().Config(ctx, id); err != nil || !sameQueueConfig(got, &want) {
+			t.Fatalf("Config after Update = %+v, %v", got, err)
+		}
+		ok(t, s.c.Queues().Delete(ctx, id), "Delete")
+		_, err = s.c.Queues().Config(ctx, id)
+		wantCode(t, err, pbx.NotFound, "Config after Delete")
+		wantCode(t, s.c.Queues().Delete(ctx, id), pbx.NotFound, "second Delete")
+	})
+
+	for _, tc := range []struct {
+		name string
+		q    pbx.QueueConfig
+	}{
+		{"BadID", pbx.QueueConfig{ID: "a b", Strategy: pbx.StrategyRingAll}},
+		{"NoStrategy", pbx.QueueConfig{ID: s.fx.FreeQueue}},
+		{"MemberInjection", pbx.QueueConfig{ID: s.fx.FreeQueue, Strategy: pbx.StrategyRingAll, Members: []pbx.QueueMember{{Interface: "PJSIP/1,PJSIP/2"}}}},
+	} {
+		t.Run("InvalidConfig/"+tc.name, func(t *testing.T) {
+			s.need(t, pbx.CapQueuesWrite)
+			wantCode(t, s.c.Queues().Create(s.ctx(t), tc.q), pbx.InvalidArgument, "Create "+tc.name)
+		})
+	}
+
 	t.Run("ListHasFixture", func(t *testing.T) {
 		s.need(t, pbx.CapQueues)
 		qs, err := s.c.Queues().List(s.ctx(t))
@@ -234,4 +321,17 @@ func (s *suite) testQueues(t *testing.T) {
 			t.Error("a caller who hung up waiting is not marked abandoned")
 		}
 	})
+}
+
+func sameQueueConfig(a, b *pbx.QueueConfig) bool {
+	if a.ID != b.ID || a.Name != b.Name || a.Strategy != b.Strategy || a.RingTimeout != b.RingTimeout ||
+		a.MaxWait != b.MaxWait || a.MaxCallers != b.MaxCallers || len(a.Members) != len(b.Members) {
+		return false
+	}
+	for i := range a.Members {
+		if a.Members[i].Interface != b.Members[i].Interface || a.Members[i].Penalty != b.Members[i].Penalty {
+			return false
+		}
+	}
+	return true
 }

@@ -148,26 +148,16 @@ type Options struct {
 	Client *pbx.ClientOptions
 }
 
-// backend is the asterisk pbx.Backend: the shared Asterisk core over an AMI
-// connection it owns.
+// backend is the asterisk pbx.Backend: the shared Asterisk core over the
+// connections it owns.
 type backend struct {
 	*astcore.Core
-	conn *ami.Conn
-	ari  *ari.Client // nil without ARI
-	cdr  pbx.CDRBackend
+	release func() error
 }
 
-// Close stops the core, closes the AMI connection and releases a CDR store
-// that has a Close method (one opened from a URL).
+// Close stops the core, then closes the connections.
 func (b *backend) Close() error {
-	errs := []error{b.Core.Close(), b.conn.Close()}
-	if b.ari != nil {
-		errs = append(errs, b.ari.Close())
-	}
-	if c, ok := b.cdr.(io.Closer); ok {
-		errs = append(errs, c.Close())
-	}
-	return errors.Join(errs...)
+	return errors.Join(b.Core.Close(), b.release())
 }
 
 // Open connects to Asterisk's AMI at addr ("127.0.0.1:5038"), logs in with
@@ -178,72 +168,105 @@ func Open(ctx context.Context, addr string, opts *Options) (*pbx.Client, error) 
 	if opts != nil {
 		o = *opts
 	}
-	logger := o.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	var spool *astcore.Spool
-	if o.SpoolDir != "" {
-		s, err := astcore.OpenSpool(o.SpoolDir, vmContext(o.VoicemailContext))
-		if err != nil {
-			return nil, &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: Scheme, Err: err}
-		}
-		spool = s
-	}
-	var recs *astcore.Recordings
-	if o.MonitorDir != "" {
-		r, err := astcore.OpenRecordings(o.MonitorDir)
-		if err != nil {
-			if spool != nil {
-				spool.Close()
-			}
-			return nil, &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: Scheme, Err: err}
-		}
-		recs = r
-	}
-	closeDirs := func() {
-		if spool != nil {
-			spool.Close()
-		}
-		if recs != nil {
-			recs.Close()
-		}
-	}
-	conn, err := ami.Dial(ctx, addr, &ami.Options{
-		Username: o.Username, Secret: o.Secret, TLS: o.TLS, Dialer: o.Dialer,
-		Events: true, PingInterval: o.PingInterval, ReconnectMax: o.ReconnectMax,
-		Logger: logger.With("backend", Scheme), IDPrefix: "pbxkit-",
-	})
+	cfg, release, err := Connect(ctx, addr, &o, Scheme)
 	if err != nil {
-		closeDirs()
-		return nil, &pbx.Error{Code: astcore.ErrorCode(err), Op: "Open", Backend: Scheme, ID: addr, Err: err}
-	}
-	var ariClient *ari.Client
-	if o.ARI != nil {
-		ariClient, err = ari.Dial(ctx, &ari.Options{
-			URL: o.ARI.URL, Username: o.ARI.Username, Password: o.ARI.Password,
-			Application: o.ARI.Application, Logger: logger.With("backend", Scheme),
-		})
-		if err != nil {
-			conn.Close()
-			closeDirs()
-			return nil, &pbx.Error{Code: astcore.ErrorCode(err), Op: "Open", Backend: Scheme, ID: o.ARI.URL, Err: err}
-		}
-	}
-	cfg := astcore.Config{
-		Name: Scheme, Conn: conn, ARI: ariClient, Dialplan: o.Dialplan.core(), AstDB: astcore.AstDB(o.AstDB),
-		Spool: spool, Recordings: recs, VoicemailContext: vmContext(o.VoicemailContext), CDR: o.CDR, Logger: logger,
+		return nil, err
 	}
 	if !o.NoExtensions {
 		cfg.Extensions = astcore.NewPJSIPStore(astcore.PJSIPOptions{File: o.ExtensionsFile, VoicemailContext: vmContext(o.VoicemailContext)})
 	}
-	b := &backend{Core: astcore.New(cfg), conn: conn, ari: ariClient, cdr: o.CDR}
+	b := &backend{Core: astcore.New(cfg), release: release}
 	c, err := pbx.NewClient(b, o.Client)
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// Connect opens what the Options describe (the AMI connection, ARI, the
+// voicemail spool, the recordings tree) and returns the shared core's
+// configuration and a function releasing the connections and the CDR store
+// (the core releases the directories). It is for the backends built on this
+// one, freepbx and issabel, whose Options embed these; applications use
+// Open. Errors are *pbx.Error values naming the backend.
+func Connect(ctx context.Context, addr string, o *Options, backendName string) (astcore.Config, func() error, error) {
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("backend", backendName)
+	fail := func(code pbx.ErrorCode, id string, err error) (astcore.Config, func() error, error) {
+		return astcore.Config{}, nil, &pbx.Error{Code: code, Op: "Open", Backend: backendName, ID: id, Err: err}
+	}
+	var closers []func() error
+	release := func() error {
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i]())
+		}
+		return errors.Join(errs...)
+	}
+	cfg := astcore.Config{
+		Name: backendName, Dialplan: o.Dialplan.core(), AstDB: astcore.AstDB(o.AstDB),
+		VoicemailContext: vmContext(o.VoicemailContext), CDR: o.CDR, Logger: logger,
+	}
+	if c, ok := o.CDR.(io.Closer); ok {
+		closers = append(closers, c.Close)
+	}
+	if o.SpoolDir != "" {
+		s, err := astcore.OpenSpool(o.SpoolDir, cfg.VoicemailContext)
+		if err != nil {
+			release()
+			return fail(pbx.InvalidArgument, "", err)
+		}
+		cfg.Spool = s
+	}
+	if o.MonitorDir != "" {
+		r, err := astcore.OpenRecordings(o.MonitorDir)
+		if err != nil {
+			release()
+			if cfg.Spool != nil {
+				cfg.Spool.Close()
+			}
+			return fail(pbx.InvalidArgument, "", err)
+		}
+		cfg.Recordings = r
+	}
+	closeDirs := func() {
+		if cfg.Spool != nil {
+			cfg.Spool.Close()
+		}
+		if cfg.Recordings != nil {
+			cfg.Recordings.Close()
+		}
+	}
+	conn, err := ami.Dial(ctx, addr, &ami.Options{
+		Username: o.Username, Secret: o.Secret, TLS: o.TLS, Dialer: o.Dialer,
+		Events: true, PingInterval: o.PingInterval, ReconnectMax: o.ReconnectMax,
+		Logger: logger, IDPrefix: "pbxkit-",
+	})
+	if err != nil {
+		release()
+		closeDirs()
+		return fail(astcore.ErrorCode(err), addr, err)
+	}
+	cfg.Conn = conn
+	closers = append(closers, conn.Close)
+	if o.ARI != nil {
+		a, err := ari.Dial(ctx, &ari.Options{
+			URL: o.ARI.URL, Username: o.ARI.Username, Password: o.ARI.Password,
+			Application: o.ARI.Application, Logger: logger,
+		})
+		if err != nil {
+			release()
+			closeDirs()
+			return fail(astcore.ErrorCode(err), o.ARI.URL, err)
+		}
+		cfg.ARI = a
+		closers = append(closers, a.Close)
+	}
+	return cfg, release, nil
 }
 
 func vmContext(s string) string {

@@ -2,14 +2,11 @@ package asterisk_test
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/pbxkit/pbxkit/asterisktest"
 	"github.com/pbxkit/pbxkit/internal/mysqltest"
 	"github.com/pbxkit/pbxkit/pbx"
@@ -26,15 +23,9 @@ func TestCDRFromMySQL(t *testing.T) {
 		"billsec int NOT NULL DEFAULT 0, disposition varchar(45) NOT NULL DEFAULT '', amaflags int NOT NULL DEFAULT 0, "+
 		"accountcode varchar(20) NOT NULL DEFAULT '', uniqueid varchar(32) NOT NULL DEFAULT '', userfield varchar(255) NOT NULL DEFAULT '', "+
 		"peeraccount varchar(80) NOT NULL DEFAULT '', linkedid varchar(32) NOT NULL DEFAULT '', sequence int NOT NULL DEFAULT 0)")
-	user := "pbxkit_cdr_" + strings.ToLower(rand.Text()[:8])
-	pass := rand.Text()
-	for _, host := range []string{"127.0.0.1", "localhost"} {
-		db.Exec(t, fmt.Sprintf("CREATE USER '%s'@'%s' IDENTIFIED BY '%s'", user, host, pass))
-		db.Exec(t, fmt.Sprintf("GRANT ALL ON `%s`.* TO '%s'@'%s'", db.Name, user, host))
-		t.Cleanup(func() { _, _ = db.DB.Exec(fmt.Sprintf("DROP USER '%s'@'%s'", user, host)) })
-	}
+	dsn := mysqltest.User(t, db.Name)
 	srv := asterisktest.Start(t, &asterisktest.Options{MySQL: &asterisktest.MySQLOptions{
-		Host: "127.0.0.1", User: user, Password: pass, Database: db.Name}})
+		Host: "127.0.0.1", User: dsn.User, Password: dsn.Passwd, Database: db.Name}})
 	ctx := context.Background()
 	phone, err := srv.Register(ctx, "1001", nil)
 	if err != nil {
@@ -42,8 +33,7 @@ func TestCDRFromMySQL(t *testing.T) {
 	}
 	defer phone.Close()
 
-	dsn := mysql.NewConfig()
-	dsn.User, dsn.Passwd, dsn.Net, dsn.Addr, dsn.DBName = user, pass, "tcp", "127.0.0.1:3306", db.Name
+	dsn.DBName = db.Name
 	u := url.URL{Scheme: "asterisk", User: url.UserPassword(srv.AMIUser, srv.AMISecret), Host: srv.AMIAddr,
 		RawQuery: url.Values{"cdr_mysql": {dsn.FormatDSN()}, "cdr_tz": {"Local"}}.Encode()}
 	c, err := pbx.Open(ctx, u.String())

@@ -57,12 +57,24 @@ type URLOpener struct {
 
 // OpenClientURL implements pbx.URLOpener.
 func (o *URLOpener) OpenClientURL(ctx context.Context, u *url.URL, copts *pbx.ClientOptions) (*pbx.Client, error) {
-	opts := o.Options
+	opts, addr, err := ParseURL(u, &o.Options)
+	if err != nil {
+		return nil, err
+	}
 	if copts != nil {
 		opts.Client = copts
 	}
+	return Open(ctx, addr, opts)
+}
+
+// ParseURL reads an asterisk URL (see URLOpener for the grammar) into a copy
+// of defaults and returns it with the AMI address. A CDR store it opens
+// (cdr_mysql) is released when the client closes, or by Open when it fails.
+// The freepbx and issabel openers use it for their Asterisk parameters.
+func ParseURL(u *url.URL, defaults *Options) (*Options, string, error) {
+	opts := *defaults
 	bad := func(format string, args ...any) error {
-		return &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: Scheme, ID: pbx.RedactURL(u), Err: fmt.Errorf(format, args...)}
+		return &pbx.Error{Code: pbx.InvalidArgument, Op: "Open", Backend: u.Scheme, ID: pbx.RedactURL(u), Err: fmt.Errorf(format, args...)}
 	}
 	if u.User != nil {
 		opts.Username = u.User.Username()
@@ -77,7 +89,7 @@ func (o *URLOpener) OpenClientURL(ctx context.Context, u *url.URL, copts *pbx.Cl
 		case "tls":
 			on, err := strconv.ParseBool(v)
 			if err != nil {
-				return nil, bad("tls=%q: want a boolean", v)
+				return nil, "", bad("tls=%q: want a boolean", v)
 			}
 			if on {
 				if opts.TLS == nil {
@@ -106,13 +118,13 @@ func (o *URLOpener) OpenClientURL(ctx context.Context, u *url.URL, copts *pbx.Cl
 		case "cdr_tz":
 			loc, err := time.LoadLocation(v)
 			if err != nil {
-				return nil, bad("cdr_tz=%q: %v", v, err)
+				return nil, "", bad("cdr_tz=%q: %v", v, err)
 			}
 			cdrTZ = loc
 		case "ari":
 			au, err := url.Parse(v)
 			if err != nil || au.Host == "" {
-				return nil, bad("ari: want http(s)://user:secret@host:port/ari")
+				return nil, "", bad("ari: want http(s)://user:secret@host:port/ari")
 			}
 			if opts.ARI == nil {
 				opts.ARI = &ARIOptions{}
@@ -135,7 +147,7 @@ func (o *URLOpener) OpenClientURL(ctx context.Context, u *url.URL, copts *pbx.Cl
 		case "hold", "echo", "park":
 			ctxName, exten, ok := strings.Cut(v, ",")
 			if !ok || ctxName == "" || exten == "" {
-				return nil, bad("%s=%q: want context,exten", key, v)
+				return nil, "", bad("%s=%q: want context,exten", key, v)
 			}
 			loc := Location{Context: ctxName, Exten: exten}
 			switch key {
@@ -147,38 +159,31 @@ func (o *URLOpener) OpenClientURL(ctx context.Context, u *url.URL, copts *pbx.Cl
 				opts.Dialplan.Park = loc
 			}
 		default:
-			return nil, bad("unknown parameter %q", key)
+			return nil, "", bad("unknown parameter %q", key)
 		}
 	}
 	switch {
 	case csvPath != "" && mysqlDSN != "":
-		return nil, bad("set cdr_csv or cdr_mysql, not both")
+		return nil, "", bad("set cdr_csv or cdr_mysql, not both")
 	case csvPath != "":
 		opts.CDR = cdrstore.NewCSV(csvPath, &cdrstore.CSVOptions{Location: cdrTZ})
 	case mysqlDSN != "":
 		cfg, err := mysql.ParseDSN(mysqlDSN)
 		if err != nil {
-			return nil, bad("cdr_mysql: malformed DSN") // the parser's message would quote the password
+			return nil, "", bad("cdr_mysql: malformed DSN") // the parser's message would quote the password
 		}
 		store, err := cdrstore.OpenSQL(cfg, &cdrstore.SQLOptions{Table: table, Location: cdrTZ})
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		opts.CDR = store
 	}
 	host := u.Host
 	if host == "" {
-		return nil, bad("no host")
+		return nil, "", bad("no host")
 	}
 	if u.Port() == "" {
 		host = net.JoinHostPort(u.Hostname(), port)
 	}
-	c, err := Open(ctx, host, &opts)
-	if err != nil {
-		if store, ok := opts.CDR.(*cdrstore.SQL); ok && mysqlDSN != "" {
-			store.Close()
-		}
-		return nil, err
-	}
-	return c, nil
+	return &opts, host, nil
 }

@@ -172,6 +172,9 @@ func (c *Core) Originate(ctx context.Context, req *pbx.OriginateRequest) error {
 		"Async", "true",
 		"ChannelId", string(req.ID),
 	)
+	if other := otherHalfID(chanName, req.ID); other != "" {
+		a.Add("OtherChannelId", other)
+	}
 	actionID := "pbxkit-originate-" + string(req.ID)
 	a.Set("ActionID", actionID)
 	if cid := astutil.FormatCallerID(req.CallerID); cid != "" {
@@ -232,9 +235,21 @@ func (c *Core) originateARI(ctx context.Context, req *pbx.OriginateRequest, chan
 	_, err := c.cfg.ARI.Originate(ctx, ari.OriginateRequest{
 		Endpoint: chanName, Context: loc.Context, Extension: loc.Exten, Priority: 1,
 		CallerID: astutil.FormatCallerID(req.CallerID), Timeout: req.Timeout,
-		ChannelID: string(req.ID), Variables: vars,
+		ChannelID: string(req.ID), OtherChannelID: otherHalfID(chanName, req.ID), Variables: vars,
 	})
 	return err
+}
+
+// otherHalfID is the ID of the second half of a Local channel originated
+// with the call ID id: id with "-2" appended, a valid call ID like id
+// (Asterisk's own choice, id followed by ";2", is not). It is "" for other
+// channels, and when id is too long to extend.
+func otherHalfID(chanName string, id pbx.CallID) string {
+	other := pbx.CallID(string(id) + "-2")
+	if !strings.HasPrefix(chanName, "Local/") || other.Validate() != nil {
+		return ""
+	}
+	return string(other)
 }
 
 // originateFailure explains an OriginateResponse failure.

@@ -375,3 +375,39 @@ func (c *Core) SetFollowMe(ctx context.Context, ext pbx.ExtensionID, f *pbx.Foll
 	c.publishLocked(&pbx.FollowMeChanged{Extension: ext, FollowMe: *f})
 	return nil
 }
+
+// AstDBGet reads an astdb key ("" for a missing one), for the backends that
+// keep settings there.
+func (c *Core) AstDBGet(ctx context.Context, family, key string) (string, error) {
+	return c.dbGet(ctx, family, key)
+}
+
+// AstDBPut writes an astdb key; an empty value deletes it.
+func (c *Core) AstDBPut(ctx context.Context, family, key, value string) error {
+	return c.dbPut(ctx, family, key, value)
+}
+
+// AstDBSet writes an astdb key, keeping an empty value as an empty string
+// (as FreePBX's GUI does) rather than deleting the key.
+func (c *Core) AstDBSet(ctx context.Context, family, key, value string) error {
+	_, err := c.conn.Do(ctx, action("DBPut", "Family", family, "Key", key, "Val", value))
+	return err
+}
+
+// AstDBDelTree deletes a family or a subtree of it; a missing tree is not an
+// error.
+func (c *Core) AstDBDelTree(ctx context.Context, family, key string) error {
+	a := action("DBDelTree", "Family", family)
+	if key != "" {
+		a.Add("Key", key)
+	}
+	_, err := c.conn.Do(ctx, a)
+	var ae *ami.Error
+	if errors.As(err, &ae) {
+		return nil // "Database entry not found": nothing to delete
+	}
+	return err
+}
+
+// Publish reports an event on behalf of a backend built on the Core.
+func (c *Core) Publish(e pbx.Event) { c.publishLocked(e) }

@@ -221,18 +221,30 @@ func callFromEvent(m *ami.Message, now time.Time) pbx.Call {
 }
 
 // update copies the snapshot fields an event carries.
+//
+// The first half of a Local channel ("Local/1001@ctx-00000001;1") is
+// always an outgoing channel, but Asterisk gives it the far end's identity
+// as its caller ID once the far end answers (core_unreal copies the
+// connected line across the halves), while its connected line keeps the
+// caller ID it was originated or dialed with. Its Caller, the party
+// presented to the extension, is therefore its connected line, and the
+// other way around.
 func (ch *channel) update(m *ami.Message) {
+	caller, connected := &ch.Caller, &ch.Connected
+	if astutil.IsLocalFirstHalf(ch.Channel) {
+		caller, connected = connected, caller
+	}
 	if v, ok := m.Lookup("CallerIDNum"); ok {
-		ch.Caller.Number = cleanCID(v)
+		caller.Number = cleanCID(v)
 	}
 	if v, ok := m.Lookup("CallerIDName"); ok {
-		ch.Caller.Name = cleanCID(v)
+		caller.Name = cleanCID(v)
 	}
 	if v, ok := m.Lookup("ConnectedLineNum"); ok {
-		ch.Connected.Number = cleanCID(v)
+		connected.Number = cleanCID(v)
 	}
 	if v, ok := m.Lookup("ConnectedLineName"); ok {
-		ch.Connected.Name = cleanCID(v)
+		connected.Name = cleanCID(v)
 	}
 	if v, ok := m.Lookup("AccountCode"); ok {
 		ch.AccountCode = v

@@ -68,9 +68,19 @@ func ChannelEndpoint(channel string) (tech, endpoint string, ok bool) {
 	return tech, rest, true
 }
 
+// IsLocalFirstHalf reports whether a channel is the first half of a Local
+// channel ("Local/1001@ctx-00000001;1"): the half that stands for the
+// call to 1001@ctx, where the second half (;2) runs the dialplan.
+func IsLocalFirstHalf(channel string) bool {
+	return strings.HasPrefix(channel, "Local/") && strings.HasSuffix(channel, ";1")
+}
+
 // ChannelExtension returns the extension a channel belongs to: the endpoint of
 // a PJSIP, SIP or IAX2 channel when it is all digits ("1001" for
-// "PJSIP/1001-0000000a"), or "".
+// "PJSIP/1001-0000000a"), or the number the first half of a Local channel
+// stands for ("1001" for "Local/1001@originate-skipvm-00000001;1", as FreePBX
+// originates; the second half, which runs the dialplan, belongs to none),
+// or "".
 func ChannelExtension(channel string) pbx.ExtensionID {
 	tech, ep, ok := ChannelEndpoint(channel)
 	if !ok {
@@ -78,6 +88,11 @@ func ChannelExtension(channel string) pbx.ExtensionID {
 	}
 	switch strings.ToUpper(tech) {
 	case "PJSIP", "SIP", "IAX2":
+	case "LOCAL":
+		if !IsLocalFirstHalf(channel) {
+			return ""
+		}
+		ep, _, _ = strings.Cut(ep, "@")
 	default:
 		return ""
 	}

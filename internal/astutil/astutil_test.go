@@ -34,7 +34,9 @@ func TestChannelExtension(t *testing.T) {
 		"PJSIP/1001-0000000a":             "1001",
 		"SIP/1002-00000001":               "1002",
 		"PJSIP/trunk-00000003":            "",
-		"Local/1001@from-internal-0001;1": "",
+		"Local/1001@from-internal-0001;1": "1001",
+		"Local/sales@pbxkit-queue-0001;2": "",
+		"Local/1001@from-internal-0001;2": "",
 		"PJSIP/1001":                      "1001",
 		"garbage":                         "",
 	} {

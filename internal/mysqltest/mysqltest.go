@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +89,42 @@ func truncate(s string) string {
 		return fmt.Sprintf("%s...", s[:80])
 	}
 	return s
+}
+
+// User creates a user for the test with all privileges on the given
+// databases, reachable over TCP from 127.0.0.1 and as localhost, and drops it
+// when the test ends. It returns a TCP DSN config for it, without a
+// database: what a program other than the test (Asterisk's cdr_mysql, a
+// backend opened from a URL) would be given.
+func User(t testing.TB, databases ...string) *mysql.Config {
+	t.Helper()
+	cfg, err := mysql.ParseDSN(ServerDSN())
+	if err != nil {
+		t.Fatalf("PBXKIT_MYSQL_DSN: %v", err)
+	}
+	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	user := "pbxkit_" + strings.ToLower(rand.Text()[:10])
+	pass := rand.Text()
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		stmts := []string{fmt.Sprintf("CREATE USER '%s'@'%s' IDENTIFIED BY '%s'", user, host, pass)}
+		for _, db := range databases {
+			stmts = append(stmts, fmt.Sprintf("GRANT ALL ON `%s`.* TO '%s'@'%s'", db, user, host))
+		}
+		for _, s := range stmts {
+			if _, err := admin.Exec(s); err != nil {
+				t.Fatalf("creating a database user: %v", err)
+			}
+		}
+		t.Cleanup(func() { _, _ = admin.Exec(fmt.Sprintf("DROP USER '%s'@'%s'", user, host)) })
+	}
+	out := mysql.NewConfig()
+	out.User, out.Passwd, out.Net, out.Addr = user, pass, "tcp", "127.0.0.1:3306"
+	if cfg.Net == "tcp" {
+		out.Addr = cfg.Addr
+	}
+	return out
 }

@@ -49,7 +49,9 @@ func (s *suite) testCalls(t *testing.T) {
 		if got != id {
 			t.Fatalf("Originate returned %q, want the chosen ID %q", got, id)
 		}
-		seen := s.until(t, sub, "CallAnswered", func(e pbx.Event) bool { _, a := e.(*pbx.CallAnswered); return a })
+		// The filter also passes the call's other legs (a backend may ring
+		// the phone through a Local channel): wait for this leg's answer.
+		seen := s.until(t, sub, "CallAnswered", func(e pbx.Event) bool { a, ok := e.(*pbx.CallAnswered); return ok && a.Call.ID == id })
 		if first, isStart := seen[0].(*pbx.CallStarted); !isStart || first.Call.ID != id {
 			t.Fatalf("first event for the call is %s, want CallStarted with its ID; saw %v", seen[0].Kind(), kinds(seen))
 		}

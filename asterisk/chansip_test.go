@@ -11,6 +11,7 @@ import (
 
 	"github.com/pbxkit/pbxkit/asterisk"
 	"github.com/pbxkit/pbxkit/asterisktest"
+	"github.com/pbxkit/pbxkit/internal/asttest"
 	"github.com/pbxkit/pbxkit/pbx"
 )
 
@@ -42,7 +43,7 @@ func TestChanSIPPeers(t *testing.T) {
 	if err := phone.Reregister(ctx); err != nil {
 		t.Fatal(err)
 	}
-	opts := testOptions(srv)
+	opts := asttest.Options(srv)
 	c, err := asterisk.Open(ctx, srv.AMIAddr, &opts)
 	if err != nil {
 		t.Fatal(err)

@@ -11,9 +11,6 @@ import (
 	"github.com/pbxkit/pbxkit/pbx/pbxtest"
 )
 
-// testOptions are the backend options for a test server.
-func testOptions(srv *asterisktest.Server) asterisk.Options { return asttest.Options(srv) }
-
 func harness(ctx context.Context, t *testing.T, ari bool) (pbxtest.Harness, error) {
 	srv := asterisktest.Start(t, nil)
 	h, err := asttest.New(ctx, t, srv)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"github.com/pbxkit/pbxkit/ari"
 	"github.com/pbxkit/pbxkit/asterisk"
 	"github.com/pbxkit/pbxkit/asterisktest"
+	"github.com/pbxkit/pbxkit/internal/asttest"
 	"github.com/pbxkit/pbxkit/pbx"
 )
 
@@ -28,7 +27,7 @@ import (
 func TestRestartWhileEventsFlow(t *testing.T) {
 	srv := asterisktest.Start(t, nil)
 	ctx := context.Background()
-	opts := testOptions(srv)
+	opts := asttest.Options(srv)
 	opts.CDR = nil
 
 	// Take the goroutines of the server and the test framework as the baseline.
@@ -193,64 +192,14 @@ func TestConcurrentActions(t *testing.T) {
 	}
 }
 
-// recorder is a TCP proxy in front of AMI that keeps what clients send.
-type recorder struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	sent bytes.Buffer
-}
-
-func newRecorder(t *testing.T, target string) *recorder {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &recorder{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			client, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			go func() {
-				defer server.Close()
-				_, _ = io.Copy(io.MultiWriter(server, r), client)
-			}()
-			go func() {
-				defer client.Close()
-				_, _ = io.Copy(client, server)
-			}()
-		}
-	}()
-	return r
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sent.Write(p)
-}
-
-func (r *recorder) String() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sent.String()
-}
-
 // TestInjectionRefusedBeforeTheWire sends header and dial-string injections
 // through every kind of call; nothing of them reaches Asterisk.
 func TestInjectionRefusedBeforeTheWire(t *testing.T) {
 	srv := asterisktest.Start(t, nil)
-	rec := newRecorder(t, srv.AMIAddr)
+	rec := asttest.NewProxy(t, srv.AMIAddr)
 	ctx := context.Background()
-	opts := testOptions(srv)
-	c, err := asterisk.Open(ctx, rec.ln.Addr().String(), &opts)
+	opts := asttest.Options(srv)
+	c, err := asterisk.Open(ctx, rec.Addr(), &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +257,7 @@ func TestInjectionRefusedBeforeTheWire(t *testing.T) {
 	if _, err := c.Calls().List(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if sent := rec.String(); bytes.Contains([]byte(sent), []byte(marker)) {
+	if sent := rec.Sent(); bytes.Contains([]byte(sent), []byte(marker)) {
 		t.Fatalf("an injected value reached Asterisk:\n%s", sent)
 	}
 }
@@ -323,10 +272,10 @@ func TestARIOriginates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer phone.Close()
-	rec := newRecorder(t, srv.AMIAddr)
-	opts := testOptions(srv)
+	rec := asttest.NewProxy(t, srv.AMIAddr)
+	opts := asttest.Options(srv)
 	opts.ARI = &asterisk.ARIOptions{URL: srv.ARIURL, Username: srv.ARIUser, Password: srv.ARIPassword}
-	c, err := asterisk.Open(ctx, rec.ln.Addr().String(), &opts)
+	c, err := asterisk.Open(ctx, rec.Addr(), &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +306,7 @@ func TestARIOriginates(t *testing.T) {
 	if err := c.Calls().Hangup(ctx, id); !errors.Is(err, pbx.ErrNotFound) {
 		t.Fatalf("second hang-up: %v, want ErrNotFound", err)
 	}
-	sent := rec.String()
+	sent := rec.Sent()
 	if bytes.Contains([]byte(sent), []byte("Action: Originate")) || bytes.Contains([]byte(sent), []byte("Action: Hangup")) {
 		t.Fatal("Originate or Hangup went over AMI with ARI configured")
 	}

@@ -376,12 +376,6 @@ func (c *Core) SetFollowMe(ctx context.Context, ext pbx.ExtensionID, f *pbx.Foll
 	return nil
 }
 
-// AstDBGet reads an astdb key ("" for a missing one), for the backends that
-// keep settings there.
-func (c *Core) AstDBGet(ctx context.Context, family, key string) (string, error) {
-	return c.dbGet(ctx, family, key)
-}
-
 // AstDBPut writes an astdb key; an empty value deletes it.
 func (c *Core) AstDBPut(ctx context.Context, family, key, value string) error {
 	return c.dbPut(ctx, family, key, value)
@@ -408,6 +402,3 @@ func (c *Core) AstDBDelTree(ctx context.Context, family, key string) error {
 	}
 	return err
 }
-
-// Publish reports an event on behalf of a backend built on the Core.
-func (c *Core) Publish(e pbx.Event) { c.publishLocked(e) }

@@ -11,24 +11,10 @@ import (
 	"github.com/pbxkit/pbxkit/pbx/pbxtest"
 )
 
-// distro starts the test PBX: FreePBX 16's databases on MariaDB and a real
-// Asterisk, configured as the backend is opened on it.
-func distro(ctx context.Context, t *testing.T) (*asttest.Distro, freepbx.Options, error) {
-	env, err := asttest.NewDistro(ctx, t, distrotest.FreePBX)
-	if err != nil {
-		return nil, freepbx.Options{}, err
-	}
-	opts := freepbx.Options{Options: env.Options, DB: env.DBs.Asterisk, CDRDB: env.DBs.CDR, ApplyCommand: []string{"true"}}
-	return env, opts, nil
-}
-
+// TestConformance runs the suite on FreePBX 16's databases on MariaDB and a
+// real Asterisk.
 func TestConformance(t *testing.T) {
-	pbxtest.Run(t, func(ctx context.Context, t *testing.T) (pbxtest.Harness, error) {
-		env, opts, err := distro(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		env.Open = func(ctx context.Context) (*pbx.Client, error) { return freepbx.Open(ctx, env.Srv.AMIAddr, &opts) }
-		return env, nil
-	})
+	pbxtest.Run(t, asttest.DistroConformance(distrotest.FreePBX, func(ctx context.Context, env *asttest.Distro) (*pbx.Client, error) {
+		return freepbx.Open(ctx, env.Srv.AMIAddr, &freepbx.Options{Options: env.Options, DB: env.DBs.Asterisk, CDRDB: env.DBs.CDR, ApplyCommand: []string{"true"}})
+	}))
 }

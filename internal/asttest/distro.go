@@ -12,6 +12,8 @@ import (
 	"github.com/pbxkit/pbxkit/asterisktest"
 	"github.com/pbxkit/pbxkit/internal/distrotest"
 	"github.com/pbxkit/pbxkit/internal/mysqltest"
+	"github.com/pbxkit/pbxkit/pbx"
+	"github.com/pbxkit/pbxkit/pbx/pbxtest"
 )
 
 // Distro is the test PBX of the freepbx and issabel backends: the
@@ -95,4 +97,17 @@ func silence(n int) []byte {
 		out, _ = binary.Append(out, binary.LittleEndian, v)
 	}
 	return append(out, make([]byte, data)...)
+}
+
+// DistroConformance is the pbxtest harness of a distribution's backend:
+// the test PBX of NewDistro, with clients made by open.
+func DistroConformance(d distrotest.Distro, open func(ctx context.Context, env *Distro) (*pbx.Client, error)) pbxtest.HarnessMaker {
+	return func(ctx context.Context, t *testing.T) (pbxtest.Harness, error) {
+		env, err := NewDistro(ctx, t, d)
+		if err != nil {
+			return nil, err
+		}
+		env.Open = func(ctx context.Context) (*pbx.Client, error) { return open(ctx, env) }
+		return env, nil
+	}
 }

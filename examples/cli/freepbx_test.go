@@ -2,32 +2,13 @@ package main
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pbxkit/pbxkit/internal/asttest"
 	"github.com/pbxkit/pbxkit/internal/distrotest"
-	"github.com/pbxkit/pbxkit/internal/mysqltest"
 )
-
-// distroURL is the URL of a test FreePBX or Issabel: its Asterisk's AMI,
-// its databases through a user of their own, its spool and recordings.
-func distroURL(t *testing.T, scheme string, env *asttest.Distro) string {
-	user := mysqltest.User(t, env.DBs.AsteriskName, env.DBs.CDRName)
-	dsn := func(db string) string { c := user.Clone(); c.DBName = db; return c.FormatDSN() }
-	u := url.URL{Scheme: scheme, User: url.UserPassword(env.Srv.AMIUser, env.Srv.AMISecret), Host: env.Srv.AMIAddr}
-	u.RawQuery = url.Values{
-		"db": {dsn(env.DBs.AsteriskName)}, "cdrdb": {dsn(env.DBs.CDRName)},
-		"spool": {env.Options.SpoolDir}, "monitor": {env.Options.MonitorDir},
-		// The test Asterisk's dialplan (asttest.Dialplan): rooms are ConfBridge
-		// rooms in pbxkit-conference rather than from-internal extensions.
-		"conference_context": {env.Options.Dialplan.ConferenceContext},
-		"apply_command":      {"true"},
-	}.Encode()
-	return u.String()
-}
 
 // TestAgainstFreePBX runs pbxctl against FreePBX's databases and a real
 // Asterisk: extensions come from the database, a new one is written as the
@@ -39,7 +20,7 @@ func TestAgainstFreePBX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pbxURL := distroURL(t, "freepbx", env)
+	pbxURL := env.URL(t, "freepbx")
 
 	out := pbxctl(t, "--pbx", pbxURL, "extensions", "list").ok(t).stdout
 	for _, name := range []string{"Alice", "Bob", "Frank"} {

@@ -3,6 +3,7 @@ package asttest
 import (
 	"context"
 	"encoding/binary"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -110,4 +111,21 @@ func DistroConformance(d distrotest.Distro, open func(ctx context.Context, env *
 		env.Open = func(ctx context.Context) (*pbx.Client, error) { return open(ctx, env) }
 		return env, nil
 	}
+}
+
+// URL is the test PBX as a freepbx:// or issabel:// URL (scheme), as a
+// program given only a URL (pbxctl, pbxd) reaches it: its Asterisk's AMI,
+// its databases through a user of their own, its spool and recordings, the
+// fixture's conference context, and "true" as the apply command.
+func (d *Distro) URL(t *testing.T, scheme string) string {
+	user := mysqltest.User(t, d.DBs.AsteriskName, d.DBs.CDRName)
+	dsn := func(db string) string { c := user.Clone(); c.DBName = db; return c.FormatDSN() }
+	u := url.URL{Scheme: scheme, User: url.UserPassword(d.Srv.AMIUser, d.Srv.AMISecret), Host: d.Srv.AMIAddr}
+	u.RawQuery = url.Values{
+		"db": {dsn(d.DBs.AsteriskName)}, "cdrdb": {dsn(d.DBs.CDRName)},
+		"spool": {d.Options.SpoolDir}, "monitor": {d.Options.MonitorDir},
+		"conference_context": {d.Options.Dialplan.ConferenceContext},
+		"apply_command":      {"true"},
+	}.Encode()
+	return u.String()
 }

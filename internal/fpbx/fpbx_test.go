@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +17,6 @@ import (
 	"github.com/pbxkit/pbxkit/freepbx"
 	"github.com/pbxkit/pbxkit/internal/asttest"
 	"github.com/pbxkit/pbxkit/internal/distrotest"
-	"github.com/pbxkit/pbxkit/internal/mysqltest"
 	"github.com/pbxkit/pbxkit/issabel"
 	"github.com/pbxkit/pbxkit/pbx"
 )
@@ -358,13 +356,7 @@ func (x *fixture) apply(t *testing.T) {
 // fromURL opens the backend from a URL, as pbxctl and pbxd do.
 func (x *fixture) fromURL(t *testing.T) {
 	ctx := context.Background()
-	dbs := x.env.DBs
-	user := mysqltest.User(t, dbs.AsteriskName, dbs.CDRName)
-	dsn := func(db string) string { c := user.Clone(); c.DBName = db; return c.FormatDSN() }
-	u := url.URL{Scheme: strings.ToLower(x.dd.name), User: url.UserPassword(x.env.Srv.AMIUser, x.env.Srv.AMISecret), Host: x.env.Srv.AMIAddr,
-		RawQuery: url.Values{"db": {dsn(dbs.AsteriskName)}, "cdrdb": {dsn(dbs.CDRName)}, "monitor": {x.env.Options.MonitorDir},
-			"spool": {x.env.Options.SpoolDir}, "apply": {"none"}}.Encode()}
-	c, err := pbx.Open(ctx, u.String())
+	c, err := pbx.Open(ctx, x.env.URL(t, strings.ToLower(x.dd.name))+"&apply=none")
 	if err != nil {
 		t.Fatal(err)
 	}

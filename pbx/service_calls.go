@@ -72,17 +72,21 @@ func (s *CallService) Originate(ctx context.Context, req OriginateRequest) (Call
 
 // CallMe rings an extension and, once answered, plays music on hold
 // (ModeMusicOnHold) or echoes its audio (ModeEchoTest): LiteNet's "call me".
+// The phone shows req.CallerID; an empty name becomes "Call Me Test (Echo)"
+// or "Call Me Test (MusicOnHold)", an empty number the extension's.
 func (s *CallService) CallMe(ctx context.Context, ext ExtensionID, req CallMeRequest) (CallID, error) {
 	if req.Mode != ModeMusicOnHold && req.Mode != ModeEchoTest {
 		return "", s.c.wrap("Calls.CallMe", string(ext), invalidf("call-me mode must be hold or echo, not %s", req.Mode))
 	}
 	cid := req.CallerID
-	if cid.Name == "" && cid.Number == "" {
-		name := "Call Me Test (MusicOnHold)"
+	if cid.Name == "" {
+		cid.Name = "Call Me Test (MusicOnHold)"
 		if req.Mode == ModeEchoTest {
-			name = "Call Me Test (Echo)"
+			cid.Name = "Call Me Test (Echo)"
 		}
-		cid = Party{Name: name, Number: string(ext)}
+	}
+	if cid.Number == "" {
+		cid.Number = string(ext)
 	}
 	return s.Originate(ctx, OriginateRequest{
 		From: ext, Mode: req.Mode, CallerID: cid, Timeout: req.Timeout, AutoAnswer: req.AutoAnswer,

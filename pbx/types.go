@@ -187,8 +187,9 @@ type OriginateRequest struct {
 type CallMeRequest struct {
 	// Mode is ModeMusicOnHold or ModeEchoTest.
 	Mode CallMode
-	// CallerID is shown on the phone; empty means a descriptive default such
-	// as "Call Me Test (MusicOnHold)" from the extension's number.
+	// CallerID is shown on the phone. An empty name means a descriptive
+	// default such as "Call Me Test (MusicOnHold)", an empty number the
+	// extension's own.
 	CallerID Party
 	// AutoAnswer asks the phone to answer by itself.
 	AutoAnswer bool

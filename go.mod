@@ -7,6 +7,7 @@ require (
 	github.com/emiago/sipgo v1.7.2
 	github.com/go-sql-driver/mysql v1.9.3
 	github.com/gobwas/ws v1.3.2
+	github.com/percipia/eslgo v1.5.1
 	github.com/staskobzar/goami2 v1.7.6
 	go.uber.org/goleak v1.3.0
 )

@@ -261,7 +261,7 @@ func (s *spy) wait(t testing.TB, from int, timeout time.Duration, ok func(*ami.M
 }
 
 // ended waits for the session's end and returns the error and when.
-func (s *spy) ended(t testing.TB, timeout time.Duration) (error, time.Time) {
+func (s *spy) ended(t testing.TB, timeout time.Duration) (time.Time, error) {
 	t.Helper()
 	select {
 	case <-s.done:
@@ -270,7 +270,7 @@ func (s *spy) ended(t testing.TB, timeout time.Duration) (error, time.Time) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.err, s.at
+	return s.at, s.err
 }
 
 func (s *spy) all() []spyMsg {
@@ -1332,11 +1332,11 @@ func (w *wire) originateRawOrder(t *testing.T) {
 	r := loginRaw(t, w.srv.AMIAddr, w.srv.AMIUser, w.srv.AMISecret, "on")
 	r.send("Action", "Originate", "ActionID", "raw-orig", "Channel", "PJSIP/1002", "Context", asterisktest.ContextCallMe,
 		"Exten", asterisktest.ExtenHold, "Priority", "1", "Async", "true", "ChannelId", "wire-raw-1")
-	raw, m := r.until(5*time.Second, func(m *ami.Message) bool { return m.ActionID() == "raw-orig" })
+	raw, _ := r.until(5*time.Second, func(m *ami.Message) bool { return m.ActionID() == "raw-orig" })
 	if want := "Response: Success\r\nActionID: raw-orig\r\nMessage: Originate successfully queued\r\n\r\n"; string(raw) != want {
 		t.Errorf("first message with the ActionID: %q, want %q", raw, want)
 	}
-	raw, m = r.until(5*time.Second, isEvent("OriginateResponse", "ActionID", "raw-orig"))
+	raw, m := r.until(5*time.Second, isEvent("OriginateResponse", "ActionID", "raw-orig"))
 	if !bytes.HasPrefix(raw, []byte("Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: raw-orig\r\nResponse: Success\r\nChannel: PJSIP/1002-")) {
 		t.Errorf("raw OriginateResponse %q", raw)
 	}
@@ -1791,7 +1791,7 @@ func TestWireRestart(t *testing.T) {
 	if got, want := string(sd.raw), "Event: Shutdown\r\nPrivilege: system,all\r\nShutdown: Cleanly\r\nRestart: True\r\n\r\n"; got != want {
 		t.Errorf("raw %q, want %q", got, want)
 	}
-	err, at := sp.ended(t, 10*time.Second)
+	at, err := sp.ended(t, 10*time.Second)
 	if !errors.Is(err, io.EOF) {
 		t.Errorf("events-on session ended with %v, want EOF", err)
 	}

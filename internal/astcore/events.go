@@ -42,7 +42,6 @@ func (c *Core) await(match func(*ami.Message) bool) (<-chan *ami.Message, func()
 // roomState is what events tell of an active conference.
 type roomState struct {
 	started time.Time
-	locked  bool
 }
 
 // loop turns AMI events into pbx events until Close.

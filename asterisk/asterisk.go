@@ -73,6 +73,9 @@ type AstDB struct {
 	// User is the family of per-user keys such as <User>/<ext>/followme/grplist
 	// and <User>/<ext>/ringtimer. Default "AMPUSER".
 	User string
+	// CW is the family of call waiting keys, <CW>/<ext> = ENABLED (no key:
+	// off). Default "CW".
+	CW string
 }
 
 // ARIOptions reach the Asterisk REST Interface (http.conf and ari.conf).
@@ -132,7 +135,8 @@ type Options struct {
 	// CDRPosted events still arrive from cdr_manager).
 	CDR pbx.CDRBackend
 
-	// AstDB names the astdb keys of DND, call forwarding and follow-me; the
+	// AstDB names the astdb keys of DND, call forwarding, call waiting and
+	// follow-me; the
 	// zero value is FreePBX's layout.
 	AstDB AstDB
 

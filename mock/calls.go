@@ -196,7 +196,7 @@ func (p *PBX) dial(a *call, number string) {
 	a.dst = number
 	if x != nil {
 		a.ApplicationData = x.Dial + ",30"
-		if x.dnd {
+		if x.dnd || (x.noCW && p.deviceState(x) == pbx.DeviceInUse) {
 			p.fail(a, pbx.DispositionBusy, pbx.CauseBusy)
 			return
 		}

@@ -237,6 +237,25 @@ func (c *conn) SetDND(ctx context.Context, ext pbx.ExtensionID, on bool) error {
 	})
 }
 
+func (c *conn) CallWaiting(ctx context.Context, ext pbx.ExtensionID) (bool, error) {
+	return do(ctx, c, "Devices.CallWaiting", func() (bool, error) {
+		x, err := c.p.ext(ext)
+		return err == nil && !x.noCW, err
+	})
+}
+
+func (c *conn) SetCallWaiting(ctx context.Context, ext pbx.ExtensionID, on bool) error {
+	return do0(ctx, c, "Devices.SetCallWaiting", func() error {
+		x, err := c.p.ext(ext)
+		if err != nil {
+			return err
+		}
+		x.noCW = !on
+		c.p.emit(&pbx.CallWaitingChanged{Extension: ext, Enabled: on})
+		return nil
+	})
+}
+
 func (c *conn) Forward(ctx context.Context, ext pbx.ExtensionID) (pbx.CallForward, error) {
 	return do(ctx, c, "Devices.Forward", func() (pbx.CallForward, error) {
 		x, err := c.p.ext(ext)

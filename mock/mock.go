@@ -83,6 +83,7 @@ type extension struct {
 	secret    string
 	contacts  []pbx.Contact
 	dnd       bool
+	noCW      bool // call waiting off (it is on by default, as on FreePBX)
 	forward   pbx.CallForward
 	followMe  pbx.FollowMe
 	behavior  Behavior

@@ -168,6 +168,15 @@ type QueueBackend interface {
 	PauseMember(ctx context.Context, id QueueID, iface string, paused bool, reason string) error
 }
 
+// CallWaitingBackend is implemented by backends that declare CapCallWaiting.
+type CallWaitingBackend interface {
+	// CallWaiting reports whether a second call may ring the extension
+	// while it is busy.
+	CallWaiting(ctx context.Context, ext ExtensionID) (bool, error)
+	// SetCallWaiting switches call waiting and publishes CallWaitingChanged.
+	SetCallWaiting(ctx context.Context, ext ExtensionID, on bool) error
+}
+
 // QueueConfigBackend is implemented by backends declaring CapQueuesWrite.
 type QueueConfigBackend interface {
 	// QueueConfigs lists the provisioned queues.

@@ -39,6 +39,7 @@ const (
 	CapQueuesWrite                         // Queues.Create, Update, Delete (configuration)
 	CapConferenceRooms                     // Conferences.Rooms, CreateRoom, UpdateRoom, DeleteRoom
 	CapRecordings                          // CDR.Recording
+	CapCallWaiting                         // Devices.CallWaiting, SetCallWaiting
 	numCapabilities
 )
 
@@ -67,6 +68,7 @@ var capNames = [...]string{
 	CapQueuesWrite:       "queues.write",
 	CapConferenceRooms:   "conferences.rooms",
 	CapRecordings:        "cdr.recordings",
+	CapCallWaiting:       "devices.callwaiting",
 }
 
 // String returns the capability's name, such as "calls.originate".

@@ -103,6 +103,7 @@ func checkImplements(b Backend, caps Capabilities) error {
 	_, qcfg := b.(QueueConfigBackend)
 	_, rooms := b.(RoomBackend)
 	_, recs := b.(RecordingBackend)
+	_, cw := b.(CallWaitingBackend)
 	return errors.Join(
 		need(CapExtensionsRead, ext, "ExtensionBackend"), need(CapExtensionsWrite, ext, "ExtensionBackend"),
 		need(CapSecretReset, ext, "ExtensionBackend"), need(CapSecretReveal, ext, "ExtensionBackend"),
@@ -115,7 +116,7 @@ func checkImplements(b Backend, caps Capabilities) error {
 		need(CapQueues, queue, "QueueBackend"), need(CapQueueMembers, queue, "QueueBackend"),
 		need(CapCDR, cdr, "CDRBackend"), need(CapSystem, sys, "SystemBackend"),
 		need(CapQueuesWrite, qcfg, "QueueConfigBackend"), need(CapConferenceRooms, rooms, "RoomBackend"),
-		need(CapRecordings, recs, "RecordingBackend"),
+		need(CapRecordings, recs, "RecordingBackend"), need(CapCallWaiting, cw, "CallWaitingBackend"),
 	)
 }
 

@@ -25,6 +25,7 @@ const (
 	KindDNDChanged
 	KindForwardChanged
 	KindFollowMeChanged
+	KindCallWaitingChanged
 	KindExtensionCreated
 	KindExtensionUpdated
 	KindExtensionDeleted
@@ -53,7 +54,7 @@ var kindNames = enumNames[EventKind]{
 	"unknown",
 	"call.started", "call.ringing", "call.answered", "call.bridged", "call.transferred", "call.ended",
 	"device.state", "contact.registered", "contact.unregistered", "contact.status",
-	"dnd.changed", "forward.changed", "followme.changed",
+	"dnd.changed", "forward.changed", "followme.changed", "callwaiting.changed",
 	"extension.created", "extension.updated", "extension.deleted",
 	"voicemail.received", "mailbox.changed",
 	"conference.started", "conference.ended", "conference.joined", "conference.left",
@@ -230,6 +231,13 @@ type FollowMeChanged struct {
 	FollowMe  FollowMe    `json:"followMe"`
 }
 
+// CallWaitingChanged reports call waiting switched on or off.
+type CallWaitingChanged struct {
+	EventHeader
+	Extension ExtensionID `json:"extension"`
+	Enabled   bool        `json:"enabled"`
+}
+
 // ExtensionCreated reports a new extension.
 type ExtensionCreated struct {
 	EventHeader
@@ -391,6 +399,7 @@ func (*ContactStatusChanged) Kind() EventKind     { return KindContactStatusChan
 func (*DNDChanged) Kind() EventKind               { return KindDNDChanged }
 func (*ForwardChanged) Kind() EventKind           { return KindForwardChanged }
 func (*FollowMeChanged) Kind() EventKind          { return KindFollowMeChanged }
+func (*CallWaitingChanged) Kind() EventKind       { return KindCallWaitingChanged }
 func (*ExtensionCreated) Kind() EventKind         { return KindExtensionCreated }
 func (*ExtensionUpdated) Kind() EventKind         { return KindExtensionUpdated }
 func (*ExtensionDeleted) Kind() EventKind         { return KindExtensionDeleted }
@@ -426,6 +435,7 @@ func (e *ContactStatusChanged) scope() eventScope { return extScope(e.Extension)
 func (e *DNDChanged) scope() eventScope           { return extScope(e.Extension) }
 func (e *ForwardChanged) scope() eventScope       { return extScope(e.Extension) }
 func (e *FollowMeChanged) scope() eventScope      { return extScope(e.Extension) }
+func (e *CallWaitingChanged) scope() eventScope   { return extScope(e.Extension) }
 func (e *ExtensionCreated) scope() eventScope     { return extScope(e.Extension.ID) }
 func (e *ExtensionUpdated) scope() eventScope     { return extScope(e.Extension.ID) }
 func (e *ExtensionDeleted) scope() eventScope     { return extScope(e.ID) }

@@ -49,6 +49,24 @@ func (s *DeviceService) SetDND(ctx context.Context, ext ExtensionID, on bool) er
 	})
 }
 
+// CallWaiting reports whether call waiting is on for the extension: whether
+// a second call may ring it while it is busy.
+func (s *DeviceService) CallWaiting(ctx context.Context, ext ExtensionID) (bool, error) {
+	r := request{op: "Devices.CallWaiting", id: string(ext), need: CapCallWaiting, read: true}
+	return run(ctx, s.c, r, ext.Validate(), func(ctx context.Context) (bool, error) {
+		return s.c.b.(CallWaitingBackend).CallWaiting(ctx, ext)
+	})
+}
+
+// SetCallWaiting switches call waiting on or off. A CallWaitingChanged event
+// follows.
+func (s *DeviceService) SetCallWaiting(ctx context.Context, ext ExtensionID, on bool) error {
+	r := request{op: "Devices.SetCallWaiting", id: string(ext), need: CapCallWaiting}
+	return exec(ctx, s.c, r, ext.Validate(), func(ctx context.Context) error {
+		return s.c.b.(CallWaitingBackend).SetCallWaiting(ctx, ext, on)
+	})
+}
+
 // Forward returns the extension's call forwarding settings.
 func (s *DeviceService) Forward(ctx context.Context, ext ExtensionID) (CallForward, error) {
 	r := request{op: "Devices.Forward", id: string(ext), need: CapCallForward, read: true}

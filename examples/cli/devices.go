@@ -81,19 +81,44 @@ func port(p int) string {
 }
 
 func (a *app) dndCmd() *cobra.Command {
+	return a.toggleCmd("dnd", "do-not-disturb", "DND",
+		func(ctx context.Context, c *pbx.Client, ext pbx.ExtensionID) (bool, error) {
+			return c.Devices().DND(ctx, ext)
+		},
+		func(ctx context.Context, c *pbx.Client, ext pbx.ExtensionID, on bool) error {
+			return c.Devices().SetDND(ctx, ext, on)
+		})
+}
+
+func (a *app) callWaitingCmd() *cobra.Command {
+	return a.toggleCmd("callwaiting", "call waiting", "call waiting",
+		func(ctx context.Context, c *pbx.Client, ext pbx.ExtensionID) (bool, error) {
+			return c.Devices().CallWaiting(ctx, ext)
+		},
+		func(ctx context.Context, c *pbx.Client, ext pbx.ExtensionID, on bool) error {
+			return c.Devices().SetCallWaiting(ctx, ext, on)
+		})
+}
+
+// toggleCmd is a group of get, on and off for a per-extension switch: what
+// it is called in help texts, label in output lines, and name as the JSON
+// key (the command's own name).
+func (a *app) toggleCmd(name, what, label string,
+	get func(context.Context, *pbx.Client, pbx.ExtensionID) (bool, error),
+	set func(context.Context, *pbx.Client, pbx.ExtensionID, bool) error) *cobra.Command {
 	cmd := a.group(&cobra.Command{
-		Use:   "dnd",
-		Short: "Show or switch do-not-disturb",
+		Use:   name,
+		Short: "Show or switch " + what,
 	})
 	show := func(ext pbx.ExtensionID, on bool) error {
-		return a.output(map[string]any{"extension": ext, "dnd": on}, func() error {
-			return a.printf("%s: DND %s", ext, onOff(on))
+		return a.output(map[string]any{"extension": ext, name: on}, func() error {
+			return a.printf("%s: %s %s", ext, label, onOff(on))
 		})
 	}
-	set := func(on bool) func(context.Context, *pbx.Client, []string) error {
+	switchTo := func(on bool) func(context.Context, *pbx.Client, []string) error {
 		return func(ctx context.Context, c *pbx.Client, args []string) error {
 			ext := pbx.ExtensionID(args[0])
-			if err := c.Devices().SetDND(ctx, ext, on); err != nil {
+			if err := set(ctx, c, ext, on); err != nil {
 				return err
 			}
 			return show(ext, on)
@@ -102,19 +127,19 @@ func (a *app) dndCmd() *cobra.Command {
 	cmd.AddCommand(
 		&cobra.Command{
 			Use:   "get <ext>",
-			Short: "Show whether do-not-disturb is on",
+			Short: "Show whether " + what + " is on",
 			Args:  args("<ext>"),
 			RunE: a.withClient(func(ctx context.Context, c *pbx.Client, args []string) error {
 				ext := pbx.ExtensionID(args[0])
-				on, err := c.Devices().DND(ctx, ext)
+				on, err := get(ctx, c, ext)
 				if err != nil {
 					return err
 				}
 				return show(ext, on)
 			}),
 		},
-		&cobra.Command{Use: "on <ext>", Short: "Switch do-not-disturb on", Args: args("<ext>"), RunE: a.withClient(set(true))},
-		&cobra.Command{Use: "off <ext>", Short: "Switch do-not-disturb off", Args: args("<ext>"), RunE: a.withClient(set(false))},
+		&cobra.Command{Use: "on <ext>", Short: "Switch " + what + " on", Args: args("<ext>"), RunE: a.withClient(switchTo(true))},
+		&cobra.Command{Use: "off <ext>", Short: "Switch " + what + " off", Args: args("<ext>"), RunE: a.withClient(switchTo(false))},
 	)
 	return cmd
 }

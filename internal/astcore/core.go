@@ -52,6 +52,9 @@ type AstDB struct {
 	// User is the family of per-user keys: <User>/<ext>/followme/...,
 	// <User>/<ext>/ringtimer, ... (AMPUSER).
 	User string
+	// CW is the family of call waiting keys: <CW>/<ext> = ENABLED, no key
+	// when off.
+	CW string
 }
 
 func (d AstDB) withDefaults() AstDB {
@@ -69,6 +72,9 @@ func (d AstDB) withDefaults() AstDB {
 	}
 	if d.User == "" {
 		d.User = "AMPUSER"
+	}
+	if d.CW == "" {
+		d.CW = "CW"
 	}
 	return d
 }
@@ -181,7 +187,7 @@ func New(cfg Config) *Core {
 
 func (c *Core) capabilities() pbx.Capabilities {
 	caps := pbx.NewCapabilities(
-		pbx.CapDevices, pbx.CapDND, pbx.CapCallForward, pbx.CapFollowMe,
+		pbx.CapDevices, pbx.CapDND, pbx.CapCallForward, pbx.CapFollowMe, pbx.CapCallWaiting,
 		pbx.CapCallsRead, pbx.CapOriginate, pbx.CapHangup, pbx.CapTransfer,
 		pbx.CapConferences, pbx.CapConferenceControl,
 		pbx.CapQueues, pbx.CapQueueMembers,

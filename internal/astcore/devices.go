@@ -268,6 +268,32 @@ func (c *Core) SetDND(ctx context.Context, ext pbx.ExtensionID, on bool) error {
 	return nil
 }
 
+// CallWaiting implements pbx.CallWaitingBackend: <CW>/<ext> = ENABLED, as
+// FreePBX's dialplan reads it (a missing key means off).
+func (c *Core) CallWaiting(ctx context.Context, ext pbx.ExtensionID) (bool, error) {
+	if err := c.mustExist(ctx, ext); err != nil {
+		return false, err
+	}
+	v, err := c.dbGet(ctx, c.db.CW, string(ext))
+	return v == "ENABLED", err
+}
+
+// SetCallWaiting implements pbx.CallWaitingBackend.
+func (c *Core) SetCallWaiting(ctx context.Context, ext pbx.ExtensionID, on bool) error {
+	if err := c.mustExist(ctx, ext); err != nil {
+		return err
+	}
+	value := ""
+	if on {
+		value = "ENABLED"
+	}
+	if err := c.dbPut(ctx, c.db.CW, string(ext), value); err != nil {
+		return err
+	}
+	c.publishLocked(&pbx.CallWaitingChanged{Extension: ext, Enabled: on})
+	return nil
+}
+
 // Forward implements pbx.DeviceBackend: <CF|CFB|CFU>/<ext> = number.
 func (c *Core) Forward(ctx context.Context, ext pbx.ExtensionID) (pbx.CallForward, error) {
 	var f pbx.CallForward

@@ -37,6 +37,7 @@ func (s *suite) testClient(t *testing.T) {
 			pbx.CapDND:             func() error { _, err := s.c.Devices().DND(ctx, ext); return err },
 			pbx.CapCallForward:     func() error { _, err := s.c.Devices().Forward(ctx, ext); return err },
 			pbx.CapFollowMe:        func() error { _, err := s.c.Devices().FollowMe(ctx, ext); return err },
+			pbx.CapCallWaiting:     func() error { _, err := s.c.Devices().CallWaiting(ctx, ext); return err },
 			pbx.CapCallsRead:       func() error { _, err := s.c.Calls().List(ctx, nil); return err },
 			pbx.CapOriginate: func() error {
 				_, err := s.c.Calls().CallMe(ctx, ext, pbx.CallMeRequest{Mode: pbx.ModeEchoTest})

@@ -138,6 +138,32 @@ func (s *suite) testDevices(t *testing.T) {
 		wantCode(t, s.c.Devices().SetDND(s.ctx(t), "12a;", true), pbx.InvalidArgument, "SetDND invalid")
 	})
 
+	t.Run("CallWaiting", func(t *testing.T) {
+		s.need(t, pbx.CapCallWaiting)
+		ctx := s.ctx(t)
+		ext := s.fx.Extensions[2]
+		var sub *pbx.Subscription
+		if s.cap.Has(pbx.CapEvents) {
+			sub = s.subscribe(t, s.c, &pbx.EventFilter{Kinds: []pbx.EventKind{pbx.KindCallWaitingChanged}})
+		}
+		was, err := s.c.Devices().CallWaiting(ctx, ext)
+		ok(t, err, "CallWaiting")
+		t.Cleanup(func() { _ = s.c.Devices().SetCallWaiting(context.Background(), ext, was) })
+		for _, on := range []bool{!was, was} {
+			ok(t, s.c.Devices().SetCallWaiting(ctx, ext, on), "SetCallWaiting")
+			got, err := s.c.Devices().CallWaiting(ctx, ext)
+			ok(t, err, "CallWaiting")
+			if got != on {
+				t.Fatalf("CallWaiting = %v after SetCallWaiting(%v)", got, on)
+			}
+			if sub != nil {
+				waitFor(t, s, sub, "CallWaitingChanged", func(e *pbx.CallWaitingChanged) bool { return e.Extension == ext && e.Enabled == on })
+			}
+		}
+		wantCode(t, s.c.Devices().SetCallWaiting(ctx, s.fx.Missing, true), pbx.NotFound, "SetCallWaiting missing")
+		wantCode(t, s.c.Devices().SetCallWaiting(ctx, "12a;", true), pbx.InvalidArgument, "SetCallWaiting invalid")
+	})
+
 	t.Run("Forward", func(t *testing.T) {
 		s.need(t, pbx.CapCallForward)
 		ctx := s.ctx(t)

@@ -262,3 +262,66 @@ func TestCSVMalformedLine(t *testing.T) {
 		t.Fatalf("malformed CSV: %v", err)
 	}
 }
+
+// TestCSVFreeSWITCHLayout reads mod_cdr_csv's records: the vanilla
+// "example" template (15 columns) and the module's built-in default (13,
+// with a space before the account code).
+func TestCSVFreeSWITCHLayout(t *testing.T) {
+	store := cdrstore.NewCSV(filepath.Join("testdata", "freeswitch-Master.csv"), &cdrstore.CSVOptions{Location: paris, Layout: cdrstore.LayoutFreeSWITCH})
+	page, err := store.QueryCDR(context.Background(), &pbx.CDRQuery{Limit: 100, Oldest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		id          pbx.CallID
+		caller      pbx.Party
+		src, dst    string
+		account     string
+		disposition pbx.Disposition
+		billable    time.Duration
+		answered    bool
+	}{
+		{"0d1a9a2c-1111-4000-8000-000000000001", pbx.Party{Name: "Extension 1000", Number: "1000"}, "1000", "1001", "", pbx.DispositionAnswered, 7 * time.Second, true},
+		{"0d1a9a2c-1111-4000-8000-000000000003", pbx.Party{Name: "Bob, Smith", Number: "1002"}, "1002", "1003", "sales", pbx.DispositionNoAnswer, 0, false},
+		{"0d1a9a2c-1111-4000-8000-000000000004", pbx.Party{Number: "+15551234567"}, "+15551234567", "1001", "", pbx.DispositionBusy, 0, false},
+		{"0d1a9a2c-1111-4000-8000-000000000005", pbx.Party{Name: "Front Desk", Number: "1004"}, "1004", "5550100", "", pbx.DispositionFailed, 0, false},
+	}
+	if len(page.Records) != len(want) {
+		t.Fatalf("got %d records, want %d", len(page.Records), len(want))
+	}
+	for i, w := range want {
+		r := page.Records[i]
+		if r.UniqueID != w.id || r.Caller != w.caller || r.Src != w.src || r.Dst != w.dst || r.AccountCode != w.account ||
+			r.Disposition != w.disposition || r.Billable != w.billable || r.Answer.IsZero() == w.answered {
+			t.Errorf("record %d = %+v, want %+v", i, r, w)
+		}
+	}
+	if got := page.Records[0].Start; !got.Equal(time.Date(2026, 11, 20, 9, 0, 1, 0, paris)) {
+		t.Errorf("start %v, want 09:00:01 in Paris", got)
+	}
+	busy, err := store.QueryCDR(context.Background(), &pbx.CDRQuery{Limit: 10, Dispositions: []pbx.Disposition{pbx.DispositionBusy}})
+	if err != nil || len(busy.Records) != 1 {
+		t.Fatalf("busy records %v, %v", busy, err)
+	}
+}
+
+func TestHangupDisposition(t *testing.T) {
+	for _, tc := range []struct {
+		cause    string
+		answered bool
+		want     pbx.Disposition
+	}{
+		{"NORMAL_CLEARING", true, pbx.DispositionAnswered},
+		{"USER_BUSY", true, pbx.DispositionAnswered},
+		{"USER_BUSY", false, pbx.DispositionBusy},
+		{"NO_ANSWER", false, pbx.DispositionNoAnswer},
+		{"ORIGINATOR_CANCEL", false, pbx.DispositionNoAnswer},
+		{"NORMAL_CIRCUIT_CONGESTION", false, pbx.DispositionCongestion},
+		{"USER_NOT_REGISTERED", false, pbx.DispositionFailed},
+		{"", false, pbx.DispositionFailed},
+	} {
+		if got := cdrstore.HangupDisposition(tc.cause, tc.answered); got != tc.want {
+			t.Errorf("HangupDisposition(%q, %v) = %s, want %s", tc.cause, tc.answered, got, tc.want)
+		}
+	}
+}

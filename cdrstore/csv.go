@@ -17,23 +17,46 @@ import (
 	"github.com/pbxkit/pbxkit/pbx"
 )
 
+// CSVLayout is the column layout of a CDR file.
+type CSVLayout int
+
+// The layouts.
+const (
+	// LayoutAsterisk is the Master.csv of Asterisk's cdr_csv: the plain
+	// 16-column layout and the longer ones written with loguniqueid,
+	// loguserfield and newcdrcolumns (peeraccount, linkedid, sequence).
+	LayoutAsterisk CSVLayout = iota
+	// LayoutFreeSWITCH is the Master.csv of FreeSWITCH's mod_cdr_csv, with
+	// its built-in default template or the "example" template of the
+	// vanilla cdr_csv.conf.xml, which share their first 13 columns:
+	// caller_id_name, caller_id_number, destination_number, context,
+	// start_stamp, answer_stamp, end_stamp, duration, billsec,
+	// hangup_cause, uuid, bleg_uuid, accountcode (then read_codec and
+	// write_codec). The disposition comes from the hangup cause (see
+	// [HangupDisposition]); the template has no channel names.
+	LayoutFreeSWITCH
+)
+
 // CSVOptions tunes a [CSV] store. The zero value and nil are the defaults.
 type CSVOptions struct {
 	// Location is the time zone of the file's times: cdr_csv writes local
-	// time unless cdr.conf sets usegmtime. nil means UTC.
+	// time unless cdr.conf sets usegmtime, mod_cdr_csv the switch's local
+	// time. nil means UTC.
 	Location *time.Location
+	// Layout is the file's column layout; the zero value is Asterisk's.
+	Layout CSVLayout
 }
 
-// CSV reads the Master.csv file that Asterisk's cdr_csv module writes. It
-// understands the plain 16-column layout and the longer ones written with
-// loguniqueid, loguserfield and newcdrcolumns (peeraccount, linkedid,
-// sequence). It re-reads only what was appended since the last query, and
-// starts over if the file was rotated.
+// CSV reads a Master.csv file of call detail records, in the layout of
+// Asterisk's cdr_csv or FreeSWITCH's mod_cdr_csv (CSVOptions.Layout). It
+// re-reads only what was appended since the last query, and starts over if
+// the file was rotated.
 //
 // A CSV is safe for concurrent use.
 type CSV struct {
-	path string
-	loc  *time.Location
+	path   string
+	loc    *time.Location
+	layout CSVLayout
 
 	mu      sync.Mutex
 	records []pbx.CDR
@@ -48,11 +71,14 @@ var (
 
 // NewCSV returns a store reading path. The file need not exist yet.
 func NewCSV(path string, opts *CSVOptions) *CSV {
-	loc := time.UTC
-	if opts != nil && opts.Location != nil {
-		loc = opts.Location
+	s := &CSV{path: path, loc: time.UTC}
+	if opts != nil {
+		if opts.Location != nil {
+			s.loc = opts.Location
+		}
+		s.layout = opts.Layout
 	}
-	return &CSV{path: path, loc: loc}
+	return s
 }
 
 // QueryCDR implements pbx.CDRBackend.
@@ -158,51 +184,111 @@ const (
 	colSequence
 )
 
+// The columns of mod_cdr_csv's default and example templates, in order.
+const (
+	fsCallerName = iota
+	fsCallerNumber
+	fsDst
+	fsContext
+	fsStart
+	fsAnswer
+	fsEnd
+	fsDuration
+	fsBillSec
+	fsHangupCause
+	fsUUID
+	fsBLegUUID
+	fsAccountCode
+)
+
 func (s *CSV) parseLine(line string) (pbx.CDR, error) {
 	r := csv.NewReader(strings.NewReader(line))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
+	// mod_cdr_csv's built-in template writes `, "${accountcode}"`.
+	r.TrimLeadingSpace = s.layout == LayoutFreeSWITCH
 	f, err := r.Read()
 	if err != nil {
 		return pbx.CDR{}, err
 	}
-	if len(f) < colAMAFlags+1 {
-		return pbx.CDR{}, fmt.Errorf("%d fields, want at least %d", len(f), colAMAFlags+1)
-	}
-	field := func(i int) string {
-		if i < len(f) {
-			return f[i]
+	var rec pbx.CDR
+	var start, answer, end, duration, billsec string
+	switch s.layout {
+	case LayoutFreeSWITCH:
+		if len(f) < fsAccountCode+1 {
+			return pbx.CDR{}, fmt.Errorf("%d fields, want at least %d", len(f), fsAccountCode+1)
 		}
-		return ""
-	}
-	rec := pbx.CDR{
-		AccountCode: f[colAccountCode], Src: f[colSrc], Dst: f[colDst], Context: f[colContext],
-		Caller: astutil.ParseCallerID(f[colCallerID]), Channel: f[colChannel], DstChannel: f[colDstChannel],
-		LastApp: f[colLastApp], LastData: f[colLastData],
-		UniqueID: pbx.CallID(field(colUniqueID)), LinkedID: pbx.CallID(field(colLinkedID)),
-	}
-	if seq := field(colSequence); seq != "" {
-		if rec.Sequence, err = strconv.ParseInt(seq, 10, 64); err != nil {
-			return rec, fmt.Errorf("bad sequence %q", seq)
+		rec = pbx.CDR{
+			Caller: pbx.Party{Name: f[fsCallerName], Number: f[fsCallerNumber]},
+			Src:    f[fsCallerNumber], Dst: f[fsDst], Context: f[fsContext],
+			UniqueID: pbx.CallID(f[fsUUID]), AccountCode: f[fsAccountCode],
 		}
+		start, answer, end, duration, billsec = f[fsStart], f[fsAnswer], f[fsEnd], f[fsDuration], f[fsBillSec]
+	default:
+		if len(f) < colAMAFlags+1 {
+			return pbx.CDR{}, fmt.Errorf("%d fields, want at least %d", len(f), colAMAFlags+1)
+		}
+		field := func(i int) string {
+			if i < len(f) {
+				return f[i]
+			}
+			return ""
+		}
+		rec = pbx.CDR{
+			AccountCode: f[colAccountCode], Src: f[colSrc], Dst: f[colDst], Context: f[colContext],
+			Caller: astutil.ParseCallerID(f[colCallerID]), Channel: f[colChannel], DstChannel: f[colDstChannel],
+			LastApp: f[colLastApp], LastData: f[colLastData],
+			UniqueID: pbx.CallID(field(colUniqueID)), LinkedID: pbx.CallID(field(colLinkedID)),
+		}
+		rec.Disposition, _ = pbx.ParseDisposition(f[colDisposition])
+		if seq := field(colSequence); seq != "" {
+			if rec.Sequence, err = strconv.ParseInt(seq, 10, 64); err != nil {
+				return rec, fmt.Errorf("bad sequence %q", seq)
+			}
+		}
+		start, answer, end, duration, billsec = f[colStart], f[colAnswer], f[colEnd], f[colDuration], f[colBillSec]
 	}
-	if rec.Start, err = s.parseTime(f[colStart]); err != nil {
+	if rec.Start, err = s.parseTime(start); err != nil {
 		return rec, err
 	}
-	if rec.Answer, err = s.parseTime(f[colAnswer]); err != nil {
+	if rec.Answer, err = s.parseTime(answer); err != nil {
 		return rec, err
 	}
-	if rec.End, err = s.parseTime(f[colEnd]); err != nil {
+	if rec.End, err = s.parseTime(end); err != nil {
 		return rec, err
 	}
-	if rec.Duration, err = seconds(f[colDuration]); err != nil {
+	if rec.Duration, err = seconds(duration); err != nil {
 		return rec, err
 	}
-	if rec.Billable, err = seconds(f[colBillSec]); err != nil {
+	if rec.Billable, err = seconds(billsec); err != nil {
 		return rec, err
 	}
-	rec.Disposition, _ = pbx.ParseDisposition(f[colDisposition])
+	if s.layout == LayoutFreeSWITCH {
+		rec.Disposition = HangupDisposition(f[fsHangupCause], !rec.Answer.IsZero())
+	}
 	return rec, nil
+}
+
+// HangupDisposition returns the CDR disposition of a FreeSWITCH call leg
+// from its hangup cause ("NORMAL_CLEARING", "USER_BUSY", ...) and whether it
+// was answered: an answered leg is ANSWERED whatever the cause; otherwise
+// busy causes are BUSY, unanswered and cancelled calls NO ANSWER,
+// congestion CONGESTION and anything else FAILED, as Asterisk's
+// dispositions read.
+func HangupDisposition(cause string, answered bool) pbx.Disposition {
+	if answered {
+		return pbx.DispositionAnswered
+	}
+	switch cause {
+	case "USER_BUSY":
+		return pbx.DispositionBusy
+	case "NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL", "ALLOTTED_TIMEOUT",
+		"NORMAL_CLEARING", "LOSE_RACE", "PICKED_OFF":
+		return pbx.DispositionNoAnswer
+	case "NORMAL_CIRCUIT_CONGESTION", "SWITCH_CONGESTION":
+		return pbx.DispositionCongestion
+	}
+	return pbx.DispositionFailed
 }
 
 func (s *CSV) parseTime(v string) (time.Time, error) {

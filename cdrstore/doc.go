@@ -1,9 +1,10 @@
-// Package cdrstore reads the call detail records Asterisk writes: the
-// Master.csv file of cdr_csv ([CSV]) and the MySQL/MariaDB cdr table of
+// Package cdrstore reads the call detail records PBXes write: the
+// Master.csv file of Asterisk's cdr_csv and of FreeSWITCH's mod_cdr_csv
+// ([CSV], with a [CSVLayout] for each) and the MySQL/MariaDB cdr table of
 // cdr_mysql, FreePBX and Issabel ([SQL]). Both implement pbx.CDRBackend and
 // pbx.CDRStatser, with the query filters, cursor paging and statistics of the
-// portable API; the asterisk, freepbx and issabel backends take one as their
-// CDR source.
+// portable API; the asterisk, freepbx, issabel and freeswitch backends take
+// one as their CDR source.
 //
 // # Security
 //

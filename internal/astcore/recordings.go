@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/pbxkit/pbxkit/internal/astutil"
 	"github.com/pbxkit/pbxkit/pbx"
 )
 
@@ -88,19 +89,7 @@ func (r *Recordings) Open(rec *pbx.CDR) (*pbx.Audio, error) {
 			f.Close()
 			continue
 		}
-		return &pbx.Audio{ReadCloser: f, ContentType: audioType(p), Size: fi.Size()}, nil
+		return &pbx.Audio{ReadCloser: f, ContentType: astutil.AudioType(p), Size: fi.Size()}, nil
 	}
 	return nil, pbx.Errorf(pbx.NotFound, "no recording %q", rec.Recording)
-}
-
-func audioType(name string) string {
-	switch strings.ToLower(path.Ext(name)) {
-	case ".mp3":
-		return "audio/mpeg"
-	case ".gsm":
-		return "audio/x-gsm"
-	case ".ogg":
-		return "audio/ogg"
-	}
-	return "audio/wav"
 }

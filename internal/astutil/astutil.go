@@ -1,10 +1,12 @@
 // Package astutil holds small, pure helpers for reading what Asterisk writes:
-// caller IDs, channel names, device state words, CDR dispositions. It has no
-// dependencies beyond package pbx, so both the Asterisk backends and the CDR
-// stores use it.
+// caller IDs, channel names, device state words, CDR dispositions, audio
+// file types. It has no dependencies beyond package pbx, so the Asterisk
+// backends, the CDR stores and the FreeSWITCH backend (for what it shares
+// with Asterisk: caller ID syntax, audio files) use it.
 package astutil
 
 import (
+	"path"
 	"strings"
 
 	"github.com/pbxkit/pbxkit/pbx"
@@ -144,4 +146,19 @@ func ChannelState(s string) pbx.CallState {
 		return pbx.CallStateBusy
 	}
 	return pbx.CallStateDown
+}
+
+// AudioType returns the MIME type of an audio file by its extension:
+// audio/mpeg, audio/x-gsm, audio/ogg, and audio/wav for anything else (the
+// format Asterisk and FreeSWITCH record by default).
+func AudioType(name string) string {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".mp3":
+		return "audio/mpeg"
+	case ".gsm":
+		return "audio/x-gsm"
+	case ".ogg":
+		return "audio/ogg"
+	}
+	return "audio/wav"
 }

@@ -66,3 +66,14 @@ func TestStates(t *testing.T) {
 		}
 	}
 }
+
+func TestAudioType(t *testing.T) {
+	for in, want := range map[string]string{
+		"msg0000.wav": "audio/wav", "msg0000.WAV": "audio/wav", "msg_1.mp3": "audio/mpeg", "x.GSM": "audio/x-gsm",
+		"a/b.ogg": "audio/ogg", "noext": "audio/wav",
+	} {
+		if got := AudioType(in); got != want {
+			t.Errorf("AudioType(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -88,6 +88,16 @@ func (sw *switchState) channelData(ch *channel, cause string) []Header {
 		Header{"Channel-Write-Codec-Bit-Rate", "64000"},
 	)
 	h = append(h, sw.profileHeaders("Caller", ch)...)
+	// switch_channel_event_set_basic_data: a B leg carries its originator's
+	// profile, an A leg that bridged its originatee's.
+	switch {
+	case ch.originator != nil:
+		h = append(h, Header{"Other-Type", "originator"})
+		h = append(h, sw.profileHeaders("Other-Leg", ch.originator)...)
+	case ch.originatee != nil:
+		h = append(h, Header{"Other-Type", "originatee"})
+		h = append(h, sw.profileHeaders("Other-Leg", ch.originatee)...)
+	}
 	h = append(h,
 		Header{"variable_direction", ch.direction},
 		Header{"variable_uuid", ch.uuid},
@@ -199,13 +209,12 @@ func (sw *switchState) bridgeLocked(a, b *channel) {
 	a.app, a.appData = "bridge", b.name
 	a.state, b.state = "CS_EXCHANGE_MEDIA", "CS_EXCHANGE_MEDIA"
 	a.calleeName, a.calleeNum = b.cidName, b.dest
+	a.originatee = b
+	a.setVar("bleg_uuid", b.uuid)
 	sw.callsCreated[a.uuid] = time.Now()
-	extra := []Header{{"Bridge-A-Unique-ID", a.uuid}, {"Bridge-B-Unique-ID", b.uuid}}
-	other := append([]Header{{"Other-Type", "originatee"}}, sw.profileHeaders("Other-Leg", b)...)
 	ev := &Event{Name: "CHANNEL_BRIDGE", callFile: "switch_ivr_bridge.c", callFunc: "audio_bridge_on_exchange_media", callLine: 1333}
-	ev.Headers = append(ev.Headers, extra...)
+	ev.Add("Bridge-A-Unique-ID", a.uuid, "Bridge-B-Unique-ID", b.uuid)
 	ev.Headers = append(ev.Headers, sw.channelData(a, "")...)
-	ev.Headers = append(ev.Headers, other...)
 	sw.s.fireLocked(ev)
 }
 
@@ -257,13 +266,18 @@ func (sw *switchState) hangupLocked(ch *channel, cause string) {
 	}
 	ch.setVar("hangup_cause", cause)
 	ch.setVar("hangup_cause_q850", strconv.Itoa(q850[cause]))
-	ch.setVar("start_stamp", ch.created.Format("2006-01-02 15:04:05"))
-	ch.setVar("end_stamp", end.Format("2006-01-02 15:04:05"))
-	ch.setVar("start_epoch", strconv.FormatInt(ch.created.Unix(), 10))
-	ch.setVar("end_epoch", strconv.FormatInt(end.Unix(), 10))
+	ch.setVar("start_stamp", stamp(ch.created))
+	ch.setVar("answer_stamp", stamp(ch.answered))
+	ch.setVar("end_stamp", stamp(end))
+	ch.setVar("start_epoch", epoch(ch.created))
+	ch.setVar("answer_epoch", epoch(ch.answered))
+	ch.setVar("end_epoch", epoch(end))
 	ch.setVar("duration", strconv.Itoa(int(end.Sub(ch.created).Seconds())))
 	ch.setVar("billsec", strconv.Itoa(billsec))
 	ch.state = "CS_REPORTING"
+	// The reporting state handlers (mod_cdr_csv's) run before the core
+	// fires CHANNEL_HANGUP_COMPLETE.
+	sw.writeCDRLocked(ch)
 	sw.fireChannelLocked("CHANNEL_HANGUP_COMPLETE", ch, "switch_core_state_machine.c", "switch_core_session_reporting_state", 946)
 	ch.state = "CS_DESTROY"
 	sw.fireChannelLocked("CHANNEL_DESTROY", ch, "switch_core_session.c", "switch_core_session_perform_destroy", 1741)
@@ -476,6 +490,12 @@ func (sw *switchState) routeLocked(ch *channel, exten string) {
 	case "conference":
 		room, _, _ := strings.Cut(data, "@")
 		room, _, _ = strings.Cut(room, "+")
+		if cf := sw.confs[room]; cf != nil && cf.locked {
+			// mod_conference plays the locked sound and returns; with no
+			// application left to run, the call hangs up.
+			sw.hangupLocked(ch, "NORMAL_CLEARING")
+			return
+		}
 		sw.joinConferenceLocked(room, ch)
 	case "callcenter":
 		sw.cc.memberJoinLocked(sw, ch, strings.TrimSpace(data))
@@ -511,6 +531,7 @@ func (sw *switchState) bridgeTo(a *channel, id string) {
 	}
 	phone := sw.phones[id]
 	b := sw.newChannelLocked("", "outbound", "sofia/internal/"+reg.contact)
+	b.originator = a
 	b.user, b.ipAddr, b.dest = id, reg.IP, id
 	b.presenceID = id + "@" + s.opts.IPv4
 	b.cidName, b.cidNum = a.cidName, a.cidNum

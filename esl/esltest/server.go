@@ -53,9 +53,15 @@
 // and Fire push events. Faults: RejectAuth, RefuseConnections,
 // SetReplyDelay (a slow switch), WriteRaw (oversized or broken frames),
 // DropConnections, SendDisconnectNotice. Received, ReceivedMatching,
-// Accepted, Authenticated, Connections, Channels, DBValue and HashValue
-// show what the server saw and holds. SampleEvents builds a realistic
+// Accepted, Authenticated, Connections, Channels, DBValue, HashValue and
+// CDRPath show what the server saw and holds. SampleEvents builds a realistic
 // event stream for replay benchmarks.
+//
+// The directory is Options.Users and, with Options.Directory, the user
+// files of a directory as FreeSWITCH's conf/directory/default holds them,
+// read again by "reloadxml". Like mod_cdr_csv with its default settings,
+// the switch appends a line to CDRPath (the vanilla "example" template)
+// for every A leg that ends.
 //
 // Phones are simulated per directory user: Register puts a registration in
 // place (sofia::register event), SetPhone decides what the phone does when
@@ -104,9 +110,16 @@ type Options struct {
 	// IPv4 is FreeSWITCH-IPv4 and the directory's domain. Default
 	// "10.0.0.5".
 	IPv4 string
-	// Users is the directory. Default: users 1000 to 1004 in group
-	// "default", as in the vanilla configuration.
+	// Users is the directory. Default, when Directory is empty too: users
+	// 1000 to 1004 in group "default", as in the vanilla configuration.
 	Users []User
+	// Directory, when set, holds directory user files, as FreeSWITCH's
+	// conf/directory/default does: each *.xml file is an
+	// <include><user id="..."> with <params> and <variables>, where $${var}
+	// is replaced by the global variable (the XML preprocessor). Their
+	// users join Users (a file's user replaces the user of Users with the
+	// same ID). The files are read at Start and again by "reloadxml".
+	Directory string
 	// Queues are the mod_callcenter queues. Default: "support@default".
 	Queues []string
 	// Dir is where the voicemail files are written. Default: a new
@@ -181,7 +194,7 @@ func Start(opts *Options) (*Server, error) {
 	if o.QueueLimit <= 0 {
 		o.QueueLimit = DefaultQueueLimit
 	}
-	if o.Users == nil {
+	if o.Users == nil && o.Directory == "" {
 		for i := 1000; i <= 1004; i++ {
 			o.Users = append(o.Users, User{ID: strconv.Itoa(i)})
 		}
@@ -200,6 +213,12 @@ func Start(opts *Options) (*Server, error) {
 		s.opts.Dir, s.tmpDir = d, true
 	}
 	s.sw = newSwitchState(s)
+	if err := s.sw.loadUsersLocked(); err != nil {
+		if s.tmpDir {
+			_ = os.RemoveAll(s.opts.Dir)
+		}
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

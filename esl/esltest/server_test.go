@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -635,3 +636,92 @@ func TestSampleEvents(t *testing.T) {
 type nopConn struct{ net.Conn }
 
 func (nopConn) SetReadDeadline(time.Time) error { return nil }
+
+// TestDirectoryCDRAndProfiles: user files and reloadxml, mod_cdr_csv's
+// Master.csv for A legs only, the originator/originatee profiles of
+// bridged legs, a locked room refusing a joiner.
+func TestDirectoryCDRAndProfiles(t *testing.T) {
+	dir := t.TempDir()
+	user := func(id, name string) string {
+		return `<include><user id="` + id + `"><params><param name="password" value="$${default_password}"/></params>` +
+			`<variables><variable name="effective_caller_id_name" value="` + name + `"/><variable name="user_context" value="public"/></variables></user></include>`
+	}
+	if err := os.WriteFile(filepath.Join(dir, "2000.xml"), []byte(user("2000", "$${domain} desk")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(t, &Options{Directory: dir})
+	c := login(t, s, "plain CHANNEL_CREATE CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE")
+	if b := c.api("list_users"); !strings.Contains(b, "\n2000|public|10.0.0.5|default|error/user_not_registered|techsupport|10.0.0.5 desk|2000\n") || strings.Contains(b, "1000|") {
+		t.Fatalf("list_users of the directory files:\n%s", b)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "2001.xml"), []byte(user("2001", "Bob &amp; Co")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b := c.api("reloadxml"); b != "+OK [Success]\n" {
+		t.Fatalf("reloadxml: %q", b)
+	}
+	if b := c.api("list_users user 2001"); !strings.Contains(b, "|Bob & Co|") {
+		t.Fatalf("list_users after reloadxml:\n%s", b)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "2002.xml"), []byte("<include><user"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b := c.api("reloadxml"); !strings.HasPrefix(b, "-ERR [2002.xml") {
+		t.Fatalf("reloadxml of a broken file: %q", b)
+	}
+	if b := c.api("list_users user 2001"); !strings.Contains(b, "2001|") {
+		t.Fatalf("a failed reloadxml lost the directory:\n%s", b)
+	}
+
+	for _, u := range []string{"2000", "2001"} {
+		if err := s.Register(u, Registration{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b := c.api("originate {origination_uuid=cdr-a,accountcode=sales}user/2000 2001"); b != "+OK cdr-a\n" {
+		t.Fatalf("originate: %q", b)
+	}
+	c.until("CHANNEL_CREATE")
+	bleg := c.until("CHANNEL_CREATE")
+	if bleg["Other-Type"] != "originator" || bleg["Other-Leg-Unique-ID"] != "cdr-a" {
+		t.Fatalf("the B leg's CHANNEL_CREATE lacks its originator: %v", bleg)
+	}
+	if br := c.until("CHANNEL_BRIDGE"); br["Other-Type"] != "originatee" || br["Other-Leg-Unique-ID"] != bleg["Unique-ID"] {
+		t.Fatalf("CHANNEL_BRIDGE lacks the originatee: %v", br)
+	}
+	if b := c.api("uuid_kill cdr-a"); b != "+OK\n" {
+		t.Fatalf("uuid_kill: %q", b)
+	}
+	c.until("CHANNEL_HANGUP_COMPLETE")
+	c.until("CHANNEL_HANGUP_COMPLETE")
+	data, err := os.ReadFile(s.CDRPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("Master.csv has %d lines, want the A leg's only:\n%s", len(lines), data)
+	}
+	f := strings.Split(lines[0], ",")
+	if len(f) != 15 || f[0] != `"FreeSWITCH"` || f[2] != `"2001"` || f[5] == `""` || f[9] != `"MANAGER_REQUEST"` ||
+		f[10] != `"cdr-a"` || f[11] != `"`+bleg["Unique-ID"]+`"` || f[12] != `"sales"` {
+		t.Fatalf("Master.csv line %q", lines[0])
+	}
+	if acct, err := os.ReadFile(filepath.Join(filepath.Dir(s.CDRPath()), "sales.csv")); err != nil || string(acct) != string(data) {
+		t.Fatalf("sales.csv: %q, %v", acct, err)
+	}
+
+	s.JoinConference("3001", "Outside", "5550100")
+	if b := c.api("conference 3001 lock"); b != "OK 3001 locked\n" {
+		t.Fatalf("lock: %q", b)
+	}
+	if b := c.api("originate {origination_uuid=refused}user/2000 &conference(3001@default)"); b != "+OK refused\n" {
+		t.Fatalf("originate into the locked room: %q", b)
+	}
+	if hc := c.until("CHANNEL_HANGUP_COMPLETE"); hc["Unique-ID"] != "refused" || hc["Hangup-Cause"] != "NORMAL_CLEARING" {
+		t.Fatalf("the refused joiner: %v", hc)
+	}
+	if b := c.api("conference 3001 count"); b != "1\n" {
+		t.Fatalf("the locked room has %q members", b)
+	}
+}

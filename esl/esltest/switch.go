@@ -112,11 +112,13 @@ type channel struct {
 	calleeNum   string
 	callUUID    string
 	presenceID  string
-	user        string // the directory user this leg belongs to
-	peer        string // bridged leg
-	conf        string // conference room
-	member      int    // conference member id
-	queue       string // callcenter queue
+	user        string   // the directory user this leg belongs to
+	peer        string   // bridged leg
+	originator  *channel // the leg that created this one (a B leg's A leg)
+	originatee  *channel // the leg this one bridged to (an A leg's B leg)
+	conf        string   // conference room
+	member      int      // conference member id
+	queue       string   // callcenter queue
 	vars        []Header
 	hangup      bool
 	cause       string
@@ -167,25 +169,6 @@ func newSwitchState(s *Server) *switchState {
 		callsCreated: make(map[string]time.Time),
 		nextIP:       20,
 	}
-	for i := range s.opts.Users {
-		u := s.opts.Users[i]
-		if u.Context == "" {
-			u.Context = "default"
-		}
-		if u.Group == "" {
-			u.Group = "default"
-		}
-		if u.CallGroup == "" {
-			u.CallGroup = "techsupport"
-		}
-		if u.CIDName == "" {
-			u.CIDName = "Extension " + u.ID
-		}
-		if u.CIDNumber == "" {
-			u.CIDNumber = u.ID
-		}
-		sw.users = append(sw.users, &u)
-	}
 	sw.globals = []Header{
 		{"hostname", s.opts.Hostname},
 		{"local_ip_v4", s.opts.IPv4},
@@ -203,6 +186,26 @@ func newSwitchState(s *Server) *switchState {
 	}
 	sw.cc = newCallcenter(s.opts.Queues)
 	return sw
+}
+
+// withDefaults fills in the defaults of a directory user.
+func withDefaults(u User) *User {
+	if u.Context == "" {
+		u.Context = "default"
+	}
+	if u.Group == "" {
+		u.Group = "default"
+	}
+	if u.CallGroup == "" {
+		u.CallGroup = "techsupport"
+	}
+	if u.CIDName == "" {
+		u.CIDName = "Extension " + u.ID
+	}
+	if u.CIDNumber == "" {
+		u.CIDNumber = u.ID
+	}
+	return &u
 }
 
 func (sw *switchState) user(id string) *User {
@@ -361,8 +364,13 @@ func (sw *switchState) apiGlobalGetvar(arg string) string {
 }
 
 func (sw *switchState) apiReloadXML(string) string {
+	sw.s.mu.Lock()
+	defer sw.s.mu.Unlock()
+	if err := sw.loadUsersLocked(); err != nil {
+		return "-ERR [" + err.Error() + "]\n"
+	}
 	ev := &Event{Name: "RELOADXML", callFile: "switch_xml.c", callFunc: "switch_xml_open_root", callLine: 2347}
-	sw.s.Fire(ev)
+	sw.s.fireLocked(ev)
 	return "+OK [Success]\n"
 }
 

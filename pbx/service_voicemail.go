@@ -72,6 +72,8 @@ func (s *VoicemailService) Audio(ctx context.Context, id MailboxID, msg MessageI
 
 // Move moves a message to another folder and returns it as it is there (its
 // Number changes; its ID does not). Moving to the folder it is in is a no-op.
+// A folder the PBX does not have fails with ErrUnsupported (FreeSWITCH's
+// mod_voicemail has INBOX and Old only).
 func (s *VoicemailService) Move(ctx context.Context, id MailboxID, msg MessageID, to Folder) (*Message, error) {
 	r := request{op: "Voicemail.Move", id: string(msg), need: CapVoicemailWrite}
 	return run(ctx, s.c, r, firstErr(id.Validate(), msg.Validate(), to.Validate()), func(ctx context.Context) (*Message, error) {

@@ -46,8 +46,10 @@ func (s *suite) testCDR(t *testing.T) {
 			}
 			return errors.New("not found")
 		})
-		if rec.Disposition != pbx.DispositionAnswered || rec.Channel == "" || rec.Start.IsZero() || rec.End.Before(rec.Start) {
-			t.Errorf("CDR %+v: want an answered record with channel and times", rec)
+		// FreeSWITCH's mod_cdr_csv template names no channel: the caller
+		// number identifies the leg there.
+		if rec.Disposition != pbx.DispositionAnswered || (rec.Channel == "" && rec.Src == "") || rec.Start.IsZero() || rec.End.Before(rec.Start) {
+			t.Errorf("CDR %+v: want an answered record with its channel or caller, and times", rec)
 		}
 		if rec.Billable < time.Second || rec.Duration < rec.Billable {
 			t.Errorf("CDR billsec %v, duration %v: want billsec >= 1s and duration >= billsec", rec.Billable, rec.Duration)

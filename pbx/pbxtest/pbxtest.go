@@ -69,6 +69,10 @@ type Fixtures struct {
 	FreeRoom  pbx.ConferenceID
 	// Timeout bounds each wait for an event; 0 means 10 seconds.
 	Timeout time.Duration
+	// VoicemailFolders are the folders the PBX keeps messages in; nil means
+	// all of pbx.Folders. A move to another folder must fail with
+	// pbx.ErrUnsupported.
+	VoicemailFolders []pbx.Folder
 }
 
 // AnswerMode is how a fixture phone treats incoming calls.

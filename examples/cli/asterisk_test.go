@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pbxkit/pbxkit/asterisktest"
 )
@@ -36,16 +35,7 @@ func TestAgainstAsterisk(t *testing.T) {
 	}
 
 	// Follow the events while a call-me is placed and hung up.
-	type followed struct {
-		lines []map[string]any
-		code  int
-	}
-	done := make(chan followed, 1)
-	go func() {
-		lines, code, _ := follow(t, 3, "--pbx", pbxURL, "--kind", "call.started,call.answered,call.ended", "--ext", "1001")
-		done <- followed{lines, code}
-	}()
-	time.Sleep(500 * time.Millisecond) // let the subscription start
+	checkEvents := followCallEvents(t, pbxURL, "1001")
 
 	id := strings.TrimSpace(pbxctl(t, "--pbx", pbxURL, "calls", "callme", "1001", "--mode", "hold").ok(t).stdout)
 	if err := phone.WaitFor(ctx, func(s asterisktest.PhoneStats) bool { return s.Answered >= 1 }); err != nil {
@@ -55,18 +45,5 @@ func TestAgainstAsterisk(t *testing.T) {
 		t.Fatalf("calls list during the call-me:\n%s", out)
 	}
 	pbxctl(t, "--pbx", pbxURL, "calls", "hangup", "--ext", "1001").ok(t)
-	r := <-done
-	if r.code != 0 {
-		t.Fatalf("events --follow exited %d", r.code)
-	}
-	var kinds []string
-	for _, l := range r.lines {
-		kinds = append(kinds, l["kind"].(string))
-	}
-	if strings.Join(kinds, " ") != "call.started call.answered call.ended" {
-		t.Fatalf("events %v", kinds)
-	}
-	if got := r.lines[0]["call"].(map[string]any)["id"]; !strings.Contains(id, got.(string)) {
-		t.Fatalf("callme printed %q, events followed call %v", id, got)
-	}
+	checkEvents(id)
 }

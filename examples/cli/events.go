@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/pbxkit/pbxkit/pbx"
@@ -66,7 +67,11 @@ events.dropped) always pass.`,
 		defer sub.Close()
 
 		ctx := cmd.Context()
-		if !follow {
+		if follow {
+			// Nothing that happens from now on is missed: say so, for
+			// whoever starts a call once the stream is up.
+			fmt.Fprintln(a.stderr, "pbxctl: following events; interrupt to stop")
+		} else {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, window)
 			defer cancel()

@@ -16,21 +16,52 @@ import (
 // the first n lines it prints, then interrupts it and returns its exit
 // status and stderr.
 func follow(t *testing.T, n int, args ...string) (lines []map[string]any, code int, stderr string) {
+	return followReady(t, n, nil, args...)
+}
+
+// readyWriter collects stderr and closes ready once the command says it is
+// following events.
+type readyWriter struct {
+	mu    sync.Mutex
+	buf   strings.Builder
+	ready chan<- struct{}
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.ready != nil && strings.Contains(w.buf.String(), "following events") {
+		close(w.ready)
+		w.ready = nil
+	}
+	return len(p), nil
+}
+
+func (w *readyWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// followReady is follow that also closes ready (when not nil) once the
+// subscription is up.
+func followReady(t *testing.T, n int, ready chan<- struct{}, args ...string) (lines []map[string]any, code int, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	pr, pw := io.Pipe()
-	var errBuf strings.Builder
+	errBuf := &readyWriter{ready: ready}
 	done := make(chan int, 1)
 	go func() {
-		c := run(ctx, append([]string{"events", "--follow"}, args...), pw, &errBuf)
+		c := run(ctx, append([]string{"events", "--follow"}, args...), pw, errBuf)
 		pw.Close()
 		done <- c
 	}()
 
 	sc := bufio.NewScanner(pr)
 	sc.Buffer(nil, 1<<20)
-	deadline := time.AfterFunc(10*time.Second, func() { pr.CloseWithError(io.ErrUnexpectedEOF) })
+	deadline := time.AfterFunc(30*time.Second, func() { pr.CloseWithError(io.ErrUnexpectedEOF) })
 	defer deadline.Stop()
 	for len(lines) < n && sc.Scan() {
 		var v map[string]any
@@ -40,7 +71,7 @@ func follow(t *testing.T, n int, args ...string) (lines []map[string]any, code i
 		lines = append(lines, v)
 	}
 	if len(lines) < n {
-		t.Fatalf("got %d lines, want %d (scan error: %v)", len(lines), n, sc.Err())
+		t.Fatalf("got %d lines, want %d (scan error: %v): %v", len(lines), n, sc.Err(), lines)
 	}
 
 	// Interrupt, as Ctrl-C would, and keep draining so that a write in
@@ -58,11 +89,58 @@ func follow(t *testing.T, n int, args ...string) (lines []map[string]any, code i
 	return lines, code, errBuf.String()
 }
 
+// followCallEvents runs "events --follow" in the background for the
+// call.started, call.answered and call.ended events of ext, and returns
+// once it is following. The returned function waits for the three and
+// checks that they follow the call whose ID the callme command printed.
+func followCallEvents(t *testing.T, pbxURL, ext string) (check func(callme string)) {
+	t.Helper()
+	type followed struct {
+		lines []map[string]any
+		code  int
+	}
+	done := make(chan followed, 1)
+	ready := make(chan struct{})
+	go func() {
+		var r followed
+		// Sent even when follow fails the test, which ends this goroutine.
+		defer func() { done <- r }()
+		r.lines, r.code, _ = followReady(t, 3, ready, "--pbx", pbxURL, "--kind", "call.started,call.answered,call.ended", "--ext", ext)
+	}()
+	select {
+	case <-ready:
+	case r := <-done:
+		done <- r // follow failed before subscribing; check reports it
+	case <-time.After(15 * time.Second):
+		t.Fatal("events --follow did not start following")
+	}
+	return func(callme string) {
+		t.Helper()
+		r := <-done
+		if t.Failed() {
+			t.FailNow() // follow reported why
+		}
+		if r.code != 0 {
+			t.Fatalf("events --follow exited %d", r.code)
+		}
+		var kinds []string
+		for _, l := range r.lines {
+			kinds = append(kinds, l["kind"].(string))
+		}
+		if strings.Join(kinds, " ") != "call.started call.answered call.ended" {
+			t.Fatalf("events %v", kinds)
+		}
+		if got := r.lines[0]["call"].(map[string]any)["id"]; !strings.Contains(callme, got.(string)) {
+			t.Fatalf("callme printed %q, events followed call %v", callme, got)
+		}
+	}
+}
+
 func TestEventsFollow(t *testing.T) {
 	t.Parallel()
 	lines, code, stderr := follow(t, 10, "--pbx", "mock://demo?activity=50ms")
-	if code != 0 || stderr != "" {
-		t.Errorf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+	if want := "pbxctl: following events; interrupt to stop\n"; code != 0 || stderr != want {
+		t.Errorf("exit %d, stderr %q; want 0 and %q", code, stderr, want)
 	}
 	var seq float64
 	for i, v := range lines {

@@ -58,4 +58,33 @@
 //	[pbxkit-callme]
 //	exten => hold,1,Answer()
 //	 same => n,MusicOnHold(default)
+//
+// # Events
+//
+// The Asterisk backend's events (package asterisk), plus what the backend
+// does itself: ExtensionCreated, Updated and Deleted, DNDChanged,
+// ForwardChanged, CallWaitingChanged and FollowMeChanged after it wrote
+// them. Changes made in FreePBX's GUI are not reported until they reach
+// Asterisk (an applied configuration, a feature code dialed).
+//
+// # Errors
+//
+// AMI errors are classified as by the asterisk backend. Database errors: a
+// lost or killed connection is pbx.ErrUnavailable, a duplicate
+// pbx.ErrAlreadyExists; the message says what was and was not written (a
+// failed create says its transaction wrote nothing, or that the astdb step
+// failed and the extension was removed again). Apply failures carry the
+// command's output or FreePBX's GraphQL message.
+//
+// # Concurrency
+//
+// A client is safe for concurrent use. Configuration writes take turns on
+// a row lock of admin.need_reload, so two pbxkit clients never interleave
+// the rows of one extension; FreePBX's GUI does not take that lock, so do
+// not edit one extension from both at the same moment.
+//
+// # As
+//
+// Client.As accepts a **Admin (need_reload and Apply) and a **ami.Conn
+// (the backend's AMI connection).
 package freepbx

@@ -344,7 +344,7 @@ func (c *Client) Subscribe(buffer int) *Subscription {
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
 	if c.state == StateClosed {
-		s.closed = true
+		s.end()
 		return s
 	}
 	st := c.state

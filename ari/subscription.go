@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	cyari "github.com/CyCoreSystems/ari/v5"
+	"github.com/pbxkit/pbxkit/internal/evq"
 )
 
 // State is the state of a Client's event websocket, as reported to
@@ -202,147 +201,51 @@ const statesReserve = 16
 // concurrent use, but items are delivered in wire order only to a single
 // consumer goroutine.
 type Subscription struct {
-	c    *Client
-	size int
-
-	mu      sync.Mutex
-	ring    []Event
-	head, n int
-	gap     uint64
-	closed  bool // nothing more will be queued
-	discard bool // closed by the consumer: Next returns ErrClosed at once
-
-	dropped atomic.Uint64
-	wake    chan struct{}
+	c *Client
+	q *evq.Queue[Event]
 }
 
 func newSubscription(c *Client, size int) *Subscription {
-	return &Subscription{
-		c:    c,
-		size: size,
-		ring: make([]Event, size+statesReserve),
-		wake: make(chan struct{}, 1),
-	}
+	return &Subscription{c: c, q: evq.New[Event](size, statesReserve)}
 }
+
+func markDropped(ev *Event, n uint64) { ev.Dropped = n }
 
 // push queues ev; state changes may use the reserved room.
 func (s *Subscription) push(ev Event) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	limit := s.size
-	if ev.State != StateNone {
-		limit = len(s.ring)
-	}
-	if s.n >= limit {
-		s.gap++
-		s.mu.Unlock()
-		s.dropped.Add(1)
-		return
-	}
-	ev.Dropped = s.gap
-	s.gap = 0
-	i := s.head + s.n
-	if i >= len(s.ring) {
-		i -= len(s.ring)
-	}
-	s.ring[i] = ev
-	s.n++
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.q.Push(ev, ev.State != StateNone, markDropped)
 }
 
 // end stops the queue after its last item; Next drains it, then returns
 // ErrClosed.
-func (s *Subscription) end() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Subscription) end() { s.q.End() }
 
 // Next returns the next item, waiting for one until ctx is done. After the
-// Subscription or its Client is closed (and, for the Client, once the queue
-// is drained: its last item has State StateClosed), Next returns ErrClosed.
+// Subscription or its Client is closed (and, for the Client, once the queue is
+// drained: its last item has State StateClosed), Next returns ErrClosed.
 func (s *Subscription) Next(ctx context.Context) (Event, error) {
-	for {
-		s.mu.Lock()
-		if s.discard {
-			s.mu.Unlock()
-			return Event{}, ErrClosed
-		}
-		if s.n > 0 {
-			ev := s.ring[s.head]
-			s.ring[s.head] = Event{}
-			s.head++
-			if s.head == len(s.ring) {
-				s.head = 0
-			}
-			s.n--
-			s.mu.Unlock()
-			return ev, nil
-		}
-		closed := s.closed
-		s.mu.Unlock()
-		if closed {
-			return Event{}, ErrClosed
-		}
-		select {
-		case <-s.wake:
-		case <-ctx.Done():
-			return Event{}, ctx.Err()
-		}
+	ev, err := s.q.Next(ctx)
+	if err == evq.ErrClosed {
+		err = ErrClosed
 	}
+	return ev, err
 }
 
 // All returns an iterator over the items, as Next returns them. It ends
-// without an error after the Subscription or its Client is closed, and
-// yields ctx's error once if ctx ends first.
-func (s *Subscription) All(ctx context.Context) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
-		for {
-			ev, err := s.Next(ctx)
-			if err == ErrClosed {
-				return
-			}
-			if !yield(ev, err) || err != nil {
-				return
-			}
-		}
-	}
-}
+// without an error after the Subscription or its Client is closed, and yields
+// ctx's error once if ctx ends first.
+func (s *Subscription) All(ctx context.Context) iter.Seq2[Event, error] { return s.q.All(ctx) }
 
 // Dropped returns how many items this subscriber has lost in total because
 // its queue was full.
-func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
+func (s *Subscription) Dropped() uint64 { return s.q.Dropped() }
 
 // Len returns the number of queued items.
-func (s *Subscription) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
+func (s *Subscription) Len() int { return s.q.Len() }
 
 // Close stops the Subscription: queued items are discarded, and Next returns
 // ErrClosed. Close is idempotent.
 func (s *Subscription) Close() {
 	s.c.unsubscribe(s)
-	s.mu.Lock()
-	s.closed = true
-	s.discard = true
-	clear(s.ring)
-	s.n = 0
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.q.Close()
 }

@@ -687,7 +687,7 @@ func (c *Conn) Subscribe(buffer int) *Subscription {
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
 	if c.state == StateClosed {
-		s.closed = true
+		s.end()
 		return s
 	}
 	st := c.state

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	crand "crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pbxkit/pbxkit/internal/dialer"
 )
 
 // logoffTimeout bounds the Logoff that Close sends.
@@ -156,38 +157,7 @@ func (c *Conn) nextID() string {
 // connect dials, logs in and returns a session whose goroutines are not
 // started yet.
 func (c *Conn) connect(ctx context.Context) (*session, error) {
-	dial := c.opts.Dialer
-	if dial == nil {
-		d := &net.Dialer{}
-		dial = d.DialContext
-	}
-	nc, err := dial(ctx, "tcp", c.addr)
-	if err != nil {
-		return nil, fmt.Errorf("%w: dial %s: %w", ErrUnavailable, c.addr, err)
-	}
-	if c.opts.TLS != nil {
-		tc := tls.Client(nc, c.opts.TLS)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			_ = nc.Close()
-			return nil, fmt.Errorf("%w: TLS handshake with %s: %w", ErrUnavailable, c.addr, err)
-		}
-		nc = tc
-	}
-	// ctx's end interrupts every read and write below.
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-	s, err := c.login(nc)
-	if !stop() && err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		_ = nc.Close()
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ErrAuth) {
-			return nil, fmt.Errorf("%w: login to %s: %w", ErrUnavailable, c.addr, ctxErr)
-		}
-		return nil, err
-	}
-	_ = nc.SetDeadline(time.Time{})
-	return s, nil
+	return dialer.Connect(ctx, c.opts.Dialer, c.addr, c.opts.TLS, "login to", ErrUnavailable, ErrAuth, c.login)
 }
 
 // login sends the Login (without waiting for the greeting, which the

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pbxkit/pbxkit/internal/dialer"
+	"github.com/pbxkit/pbxkit/internal/evq"
 )
 
 // logoffTimeout bounds the Logoff that Close sends.
@@ -46,9 +46,7 @@ type Conn struct {
 	pending map[string]*call
 	closed  bool
 
-	subMu sync.Mutex
-	subs  atomic.Pointer[[]*Subscription]
-	state State // guarded by subMu
+	hub *evq.Hub[Event] // subscriptions and state
 
 	closing     chan struct{}
 	closeCtx    context.Context
@@ -127,6 +125,7 @@ func Dial(ctx context.Context, addr string, opts *Options) (*Conn, error) {
 		log:      o.Logger.With("ami", addr),
 		idPrefix: o.IDPrefix + hex.EncodeToString(rnd[:]) + "-",
 		pending:  make(map[string]*call),
+		hub:      newHub(),
 		closing:  make(chan struct{}),
 	}
 	c.closeCtx, c.cancelClose = context.WithCancel(context.Background())
@@ -381,7 +380,7 @@ func (c *Conn) dispatch(msg *Message) {
 				return
 			}
 		}
-		c.broadcast(msg)
+		c.hub.Broadcast(Event{Message: msg})
 	case resp != "":
 		if id == "" {
 			c.log.Debug("ami: dropped response without ActionID", "response", resp)
@@ -439,46 +438,14 @@ func (c *Conn) overflowed(o *overflowError) {
 	}
 }
 
-func (c *Conn) broadcast(msg *Message) {
-	subs := c.subs.Load()
-	if subs == nil {
-		return
-	}
-	yield := false
-	for _, s := range *subs {
-		if s.push(Event{Message: msg}) {
-			yield = true
-		}
-	}
-	if yield {
-		// A queue is filling up: let its consumer run now rather than at
-		// the end of the reader's time slice. On one processor this is
-		// what keeps a consumer that is merely slower than the reader from
-		// losing events during a burst. The reader does not wait for
-		// anyone: a consumer that does not read still loses events.
-		runtime.Gosched()
-	}
-}
-
 // setState records st and reports it to every subscriber. StateClosed also
 // ends every Subscription.
 func (c *Conn) setState(st State, err error) {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	c.state = st
-	subs := c.subs.Load()
-	if subs == nil {
-		return
+	current := st
+	if st == StateReconnected {
+		current = StateConnected
 	}
-	for _, s := range *subs {
-		s.push(Event{State: st, Err: err})
-		if st == StateClosed {
-			s.end()
-		}
-	}
-	if st == StateClosed {
-		c.subs.Store(nil)
-	}
+	c.hub.SetState(Event{State: st, Err: err}, Event{State: current}, st == StateClosed)
 }
 
 // supervise pings the live session, and after its loss reconnects, until
@@ -626,12 +593,7 @@ func (c *Conn) Close() error {
 // State returns the connection's current state: StateConnected (also after
 // a reconnection), StateDisconnected or StateClosed.
 func (c *Conn) State() State {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	if c.state == StateReconnected {
-		return StateConnected
-	}
-	return c.state
+	return c.hub.State().State
 }
 
 // Banner returns the greeting of the current connection, such as
@@ -655,41 +617,7 @@ func (c *Conn) Subscribe(buffer int) *Subscription {
 	if buffer <= 0 {
 		buffer = c.opts.EventBuffer
 	}
-	s := newSubscription(c, buffer)
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	if c.state == StateClosed {
-		s.end()
-		return s
-	}
-	st := c.state
-	if st == StateReconnected {
-		st = StateConnected
-	}
-	s.push(Event{State: st})
-	var next []*Subscription
-	if old := c.subs.Load(); old != nil {
-		next = append(next, *old...)
-	}
-	next = append(next, s)
-	c.subs.Store(&next)
-	return s
-}
-
-func (c *Conn) unsubscribe(s *Subscription) {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	old := c.subs.Load()
-	if old == nil {
-		return
-	}
-	next := make([]*Subscription, 0, len(*old))
-	for _, x := range *old {
-		if x != s {
-			next = append(next, x)
-		}
-	}
-	c.subs.Store(&next)
+	return &Subscription{hub: c.hub, q: c.hub.Subscribe(buffer)}
 }
 
 // Do sends action and returns its response. It assigns an ActionID unless

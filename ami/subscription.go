@@ -71,26 +71,13 @@ const statesReserve = 16
 // concurrent use, but items are delivered in wire order only to a single
 // consumer goroutine.
 type Subscription struct {
-	c *Conn
-	q *evq.Queue[Event]
-}
-
-func newSubscription(c *Conn, size int) *Subscription {
-	return &Subscription{c: c, q: evq.New[Event](size, statesReserve)}
+	hub *evq.Hub[Event]
+	q   *evq.Queue[Event]
 }
 
 func markDropped(ev *Event, n uint64) { ev.Dropped = n }
 
-// push queues ev; state changes may use the reserved room. It reports
-// whether the queue is at least half full, a hint for the reader to yield
-// the processor to the consumer; the reader never waits for it.
-func (s *Subscription) push(ev Event) (filling bool) {
-	return s.q.Push(ev, ev.Message == nil, markDropped)
-}
-
-// end stops the queue after its last item; Next drains it, then returns
-// ErrClosed.
-func (s *Subscription) end() { s.q.End() }
+func newHub() *evq.Hub[Event] { return evq.NewHub(statesReserve, markDropped, Event{}) }
 
 // Next returns the next item, waiting for one until ctx is done. After the
 // Subscription or its Conn is closed (and, for the Conn, once the queue is
@@ -118,6 +105,5 @@ func (s *Subscription) Len() int { return s.q.Len() }
 // Close stops the Subscription: queued items are discarded, and Next returns
 // ErrClosed. Close is idempotent.
 func (s *Subscription) Close() {
-	s.c.unsubscribe(s)
-	s.q.Close()
+	s.hub.Unsubscribe(s.q)
 }

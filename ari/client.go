@@ -10,8 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/pbxkit/pbxkit/internal/evq"
 )
 
 // Client is a connection to Asterisk's REST Interface: REST calls over
@@ -35,9 +36,7 @@ type Client struct {
 	version  string
 	inflight sync.WaitGroup // REST calls in progress
 
-	subMu sync.Mutex
-	subs  atomic.Pointer[[]*Subscription]
-	state State // guarded by subMu
+	hub *evq.Hub[Event] // subscriptions and state
 
 	closing     chan struct{}
 	closeCtx    context.Context
@@ -64,6 +63,7 @@ func Dial(ctx context.Context, opts *Options) (*Client, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With("ari", cfg.base, "app", cfg.Application),
 		closing: make(chan struct{}),
+		hub:     newHub(),
 	}
 	c.dialer = cfg.Dialer
 	if c.dialer == nil {
@@ -86,7 +86,7 @@ func Dial(ctx context.Context, opts *Options) (*Client, error) {
 		},
 	}
 	c.closeCtx, c.cancelClose = context.WithCancelCause(context.Background())
-	c.state = StateConnected
+	c.setState(StateConnected, nil)
 
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -257,13 +257,7 @@ func (c *Client) dispatch(data []byte) {
 	if ev.Type == "ApplicationReplaced" {
 		c.log.Warn("ari: another client registered the same application; this one receives no more events", "app", c.cfg.Application)
 	}
-	subs := c.subs.Load()
-	if subs == nil {
-		return
-	}
-	for _, s := range *subs {
-		s.push(ev)
-	}
+	c.hub.Broadcast(ev)
 }
 
 func (c *Client) tooLarge(n int64) {
@@ -273,22 +267,11 @@ func (c *Client) tooLarge(n int64) {
 // setState records st and reports it to every subscriber. StateClosed also
 // ends every Subscription.
 func (c *Client) setState(st State, err error) {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	c.state = st
-	subs := c.subs.Load()
-	if subs == nil {
-		return
+	current := st
+	if st == StateReconnected {
+		current = StateConnected
 	}
-	for _, s := range *subs {
-		s.push(Event{State: st, Err: err})
-		if st == StateClosed {
-			s.end()
-		}
-	}
-	if st == StateClosed {
-		c.subs.Store(nil)
-	}
+	c.hub.SetState(Event{State: st, Err: err}, Event{State: current}, st == StateClosed)
 }
 
 // Close closes the event websocket (with a close frame), cancels the REST
@@ -318,12 +301,7 @@ func (c *Client) Close() error {
 // State returns the websocket's current state: StateConnected (also after
 // a reconnection), StateDisconnected or StateClosed.
 func (c *Client) State() State {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	if c.state == StateReconnected {
-		return StateConnected
-	}
-	return c.state
+	return c.hub.State().State
 }
 
 // Application returns the name of the Stasis application the Client
@@ -340,39 +318,5 @@ func (c *Client) Subscribe(buffer int) *Subscription {
 	if buffer <= 0 {
 		buffer = c.cfg.EventBuffer
 	}
-	s := newSubscription(c, buffer)
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	if c.state == StateClosed {
-		s.end()
-		return s
-	}
-	st := c.state
-	if st == StateReconnected {
-		st = StateConnected
-	}
-	s.push(Event{State: st})
-	var next []*Subscription
-	if old := c.subs.Load(); old != nil {
-		next = append(next, *old...)
-	}
-	next = append(next, s)
-	c.subs.Store(&next)
-	return s
-}
-
-func (c *Client) unsubscribe(s *Subscription) {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	old := c.subs.Load()
-	if old == nil {
-		return
-	}
-	next := make([]*Subscription, 0, len(*old))
-	for _, x := range *old {
-		if x != s {
-			next = append(next, x)
-		}
-	}
-	c.subs.Store(&next)
+	return &Subscription{hub: c.hub, q: c.hub.Subscribe(buffer)}
 }

@@ -201,24 +201,13 @@ const statesReserve = 16
 // concurrent use, but items are delivered in wire order only to a single
 // consumer goroutine.
 type Subscription struct {
-	c *Client
-	q *evq.Queue[Event]
-}
-
-func newSubscription(c *Client, size int) *Subscription {
-	return &Subscription{c: c, q: evq.New[Event](size, statesReserve)}
+	hub *evq.Hub[Event]
+	q   *evq.Queue[Event]
 }
 
 func markDropped(ev *Event, n uint64) { ev.Dropped = n }
 
-// push queues ev; state changes may use the reserved room.
-func (s *Subscription) push(ev Event) {
-	s.q.Push(ev, ev.State != StateNone, markDropped)
-}
-
-// end stops the queue after its last item; Next drains it, then returns
-// ErrClosed.
-func (s *Subscription) end() { s.q.End() }
+func newHub() *evq.Hub[Event] { return evq.NewHub(statesReserve, markDropped, Event{}) }
 
 // Next returns the next item, waiting for one until ctx is done. After the
 // Subscription or its Client is closed (and, for the Client, once the queue is
@@ -246,6 +235,5 @@ func (s *Subscription) Len() int { return s.q.Len() }
 // Close stops the Subscription: queued items are discarded, and Next returns
 // ErrClosed. Close is idempotent.
 func (s *Subscription) Close() {
-	s.c.unsubscribe(s)
-	s.q.Close()
+	s.hub.Unsubscribe(s.q)
 }

@@ -9,13 +9,13 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pbxkit/pbxkit/internal/dialer"
+	"github.com/pbxkit/pbxkit/internal/evq"
 	"github.com/percipia/eslgo/command"
 )
 
@@ -46,9 +46,7 @@ type Conn struct {
 	jobs   map[string]*Job
 	closed bool
 
-	subMu sync.Mutex
-	subs  atomic.Pointer[[]*Subscription]
-	state State // guarded by subMu
+	hub *evq.Hub[Event] // subscriptions and state
 
 	closing     chan struct{}
 	closeCtx    context.Context
@@ -135,6 +133,7 @@ func Dial(ctx context.Context, addr string, opts *Options) (*Conn, error) {
 		opts:    o,
 		log:     o.Logger.With("esl", addr),
 		jobs:    make(map[string]*Job),
+		hub:     newHub(),
 		closing: make(chan struct{}),
 	}
 	c.setup, c.deliverJobs = setupLines(o)
@@ -460,44 +459,17 @@ func (c *Conn) dispatch(ev *Event) {
 			return
 		}
 	}
-	subs := c.subs.Load()
-	if subs == nil {
-		return
-	}
-	yield := false
-	for _, s := range *subs {
-		if s.push(ev) {
-			yield = true
-		}
-	}
-	if yield {
-		// A queue is filling up: let its consumer run now rather than at
-		// the end of the reader's time slice. The reader never waits: a
-		// consumer that does not read still loses events.
-		runtime.Gosched()
-	}
+	c.hub.Broadcast(*ev)
 }
 
 // setState records st and reports it to every subscriber. StateClosed also
 // ends every Subscription.
 func (c *Conn) setState(st State, err error) {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	c.state = st
-	subs := c.subs.Load()
-	if subs == nil {
-		return
+	current := st
+	if st == StateReconnected {
+		current = StateConnected
 	}
-	ev := Event{State: st, Err: err}
-	for _, s := range *subs {
-		s.push(&ev)
-		if st == StateClosed {
-			s.end()
-		}
-	}
-	if st == StateClosed {
-		c.subs.Store(nil)
-	}
+	c.hub.SetState(Event{State: st, Err: err}, Event{State: current}, st == StateClosed)
 }
 
 // supervise keeps the live session alive, and after its loss reconnects,
@@ -635,12 +607,7 @@ func (c *Conn) Close() error {
 // State returns the connection's current state: StateConnected (also after
 // a reconnection), StateDisconnected or StateClosed.
 func (c *Conn) State() State {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	if c.state == StateReconnected {
-		return StateConnected
-	}
-	return c.state
+	return c.hub.State().State
 }
 
 // Subscribe returns a new Subscription to the Conn's events and state
@@ -652,41 +619,7 @@ func (c *Conn) Subscribe(buffer int) *Subscription {
 	if buffer <= 0 {
 		buffer = c.opts.EventBuffer
 	}
-	s := newSubscription(c, buffer)
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	if c.state == StateClosed {
-		s.end()
-		return s
-	}
-	st := c.state
-	if st == StateReconnected {
-		st = StateConnected
-	}
-	s.push(&Event{State: st})
-	var next []*Subscription
-	if old := c.subs.Load(); old != nil {
-		next = append(next, *old...)
-	}
-	next = append(next, s)
-	c.subs.Store(&next)
-	return s
-}
-
-func (c *Conn) unsubscribe(s *Subscription) {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	old := c.subs.Load()
-	if old == nil {
-		return
-	}
-	next := make([]*Subscription, 0, len(*old))
-	for _, x := range *old {
-		if x != s {
-			next = append(next, x)
-		}
-	}
-	c.subs.Store(&next)
+	return &Subscription{hub: c.hub, q: c.hub.Subscribe(buffer)}
 }
 
 // API runs "api cmd args..." and returns FreeSWITCH's reply body. A body

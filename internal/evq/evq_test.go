@@ -95,3 +95,46 @@ func TestNextWakesOnPush(t *testing.T) {
 		t.Fatal("Next did not wake")
 	}
 }
+
+func TestHub(t *testing.T) {
+	ctx := context.Background()
+	h := NewHub[item](1, mark, item{v: -1})
+	a := h.Subscribe(3)
+	h.SetState(item{v: -2}, item{v: -3}, false) // a sees -2; newcomers start at -3
+	b := h.Subscribe(2)
+	if h.State() != (item{v: -3}) {
+		t.Errorf("State = %+v, want -3", h.State())
+	}
+	h.Broadcast(item{v: 1})
+	h.Broadcast(item{v: 2}) // dropped by both
+	h.Unsubscribe(b)
+	if _, err := b.Next(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("unsubscribed queue: Next = %v, want ErrClosed", err)
+	}
+	h.Broadcast(item{v: 3}) // b is gone; a is full and drops it
+	h.SetState(item{v: -9}, item{v: -9}, true)
+	var got []item
+	for it, err := range a.All(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, it)
+	}
+	want := []item{{v: -1}, {v: -2}, {v: 1}, {v: -9, dropped: 2}} // 2 and 3
+	if len(got) != len(want) {
+		t.Fatalf("a got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("a got %+v, want %+v", got, want)
+		}
+	}
+	late := h.Subscribe(4)
+	if _, err := late.Next(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("subscribing to a closed hub: Next = %v, want ErrClosed", err)
+	}
+	h.SetState(item{v: -10}, item{v: -10}, false) // ignored once closed
+	if h.State() != (item{v: -9}) {
+		t.Errorf("State after close = %+v, want -9", h.State())
+	}
+}

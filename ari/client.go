@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
 
+	"github.com/pbxkit/pbxkit/internal/dialer"
 	"github.com/pbxkit/pbxkit/internal/evq"
 )
 
@@ -202,46 +202,14 @@ func (c *Client) supervise(w *wsConn) {
 // reconnect dials until it succeeds (it returns the new live websocket,
 // already reported as StateReconnected) or the Client is closed (nil).
 func (c *Client) reconnect() *wsConn {
-	for attempt := 0; ; attempt++ {
-		t := time.NewTimer(c.backoff(attempt))
-		select {
-		case <-c.closing:
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(c.closeCtx, c.cfg.ConnectTimeout)
-		w, err := c.connect(ctx)
-		cancel()
-		if err != nil {
-			if c.closeCtx.Err() != nil {
-				return nil
-			}
-			level := slog.LevelWarn
-			if errors.Is(err, ErrAuth) {
-				level = slog.LevelError
-			}
-			c.log.Log(context.Background(), level, "ari: reconnection failed", "attempt", attempt+1, "err", err)
-			continue
-		}
-		if !c.install(w) {
-			return nil
-		}
-		c.setState(StateReconnected, nil)
-		c.log.Info("ari: reconnected", "attempts", attempt+1, "version", c.version)
-		return w
+	r := dialer.Retry{Min: c.cfg.ReconnectMin, Max: c.cfg.ReconnectMax, Timeout: c.cfg.ConnectTimeout, Log: c.log, Name: "ari", Auth: ErrAuth}
+	w, attempts, ok := dialer.Redial(c.closeCtx, r, c.connect)
+	if !ok || !c.install(w) {
+		return nil
 	}
-}
-
-// backoff returns the jittered delay before reconnection attempt n.
-func (c *Client) backoff(n int) time.Duration {
-	d := c.cfg.ReconnectMin
-	for i := 0; i < n && d < c.cfg.ReconnectMax; i++ {
-		d *= 2
-	}
-	d = min(d, c.cfg.ReconnectMax)
-	half := d / 2
-	return half + rand.N(half+1)
+	c.setState(StateReconnected, nil)
+	c.log.Info("ari: reconnected", "attempts", attempts, "version", c.version)
+	return w
 }
 
 // dispatch hands one websocket message to every subscriber, in order.

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"context"
 	crand "crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -522,42 +520,13 @@ func (c *Conn) keepalive(s *session) {
 // reconnect dials until it succeeds (it returns the new live session) or
 // the Conn is closed (it returns nil).
 func (c *Conn) reconnect() *session {
-	for attempt := 0; ; attempt++ {
-		t := time.NewTimer(c.backoff(attempt))
-		select {
-		case <-c.closing:
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(c.closeCtx, c.opts.ConnectTimeout)
-		s, err := c.connect(ctx)
-		cancel()
-		if err != nil {
-			level := slog.LevelWarn
-			if errors.Is(err, ErrAuth) {
-				level = slog.LevelError
-			}
-			c.log.Log(context.Background(), level, "esl: reconnection failed", "attempt", attempt+1, "err", err)
-			continue
-		}
-		if !c.install(s, StateReconnected) {
-			return nil
-		}
-		c.log.Info("esl: reconnected", "attempts", attempt+1)
-		return s
+	r := dialer.Retry{Min: c.opts.ReconnectMin, Max: c.opts.ReconnectMax, Timeout: c.opts.ConnectTimeout, Log: c.log, Name: "esl", Auth: ErrAuth}
+	s, attempts, ok := dialer.Redial(c.closeCtx, r, c.connect)
+	if !ok || !c.install(s, StateReconnected) {
+		return nil
 	}
-}
-
-// backoff returns the jittered delay before reconnection attempt n.
-func (c *Conn) backoff(n int) time.Duration {
-	d := c.opts.ReconnectMin
-	for i := 0; i < n && d < c.opts.ReconnectMax; i++ {
-		d *= 2
-	}
-	d = min(d, c.opts.ReconnectMax)
-	half := d / 2
-	return half + rand.N(half+1)
+	c.log.Info("esl: reconnected", "attempts", attempts)
+	return s
 }
 
 // finalize fails what is left and ends every Subscription.

@@ -4,18 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/pbxkit/pbxkit/internal/sentinel"
 )
-
-// kindError is a sentinel error that may also match a broader sentinel,
-// so that errors.Is(ErrDisconnected, ErrUnavailable) holds.
-type kindError struct {
-	msg    string
-	parent error
-}
-
-func (e *kindError) Error() string { return e.msg }
-
-func (e *kindError) Is(target error) bool { return e.parent != nil && target == e.parent }
 
 // Sentinel errors. Errors returned by this package wrap them; test with
 // errors.Is.
@@ -23,37 +14,37 @@ var (
 	// ErrAuth reports that the server refused the Login (wrong user or
 	// secret). The error also wraps the server's *Error; it never contains
 	// the secret.
-	ErrAuth error = &kindError{msg: "ami: authentication failed"}
+	ErrAuth = sentinel.New("ami: authentication failed", nil)
 
 	// ErrUnavailable reports that the connection is down. An action that
 	// fails with ErrUnavailable but not with ErrDisconnected was never
 	// written to the server and is safe to retry.
-	ErrUnavailable error = &kindError{msg: "ami: connection unavailable"}
+	ErrUnavailable = sentinel.New("ami: connection unavailable", nil)
 
 	// ErrDisconnected reports that the connection was lost after the action
 	// had been written and before its response arrived: the server may or
 	// may not have executed it. It also matches ErrUnavailable.
-	ErrDisconnected error = &kindError{msg: "ami: connection lost with the action in flight", parent: ErrUnavailable}
+	ErrDisconnected = sentinel.New("ami: connection lost with the action in flight", ErrUnavailable)
 
 	// ErrClosed reports that the Conn (or the Subscription) was closed by
 	// its owner. It does not match ErrUnavailable: retrying is pointless.
-	ErrClosed error = &kindError{msg: "ami: closed"}
+	ErrClosed = sentinel.New("ami: closed", nil)
 
 	// ErrInvalidField reports an action that cannot be written safely: a
 	// header name that is not a token (letters, digits, '-', '_'), a value
 	// containing CR, LF or NUL, a missing or empty Action or ActionID. The
 	// action was not written.
-	ErrInvalidField error = &kindError{msg: "ami: invalid field"}
+	ErrInvalidField = sentinel.New("ami: invalid field", nil)
 
 	// ErrTooLong reports an action with a line longer than MaxLineLength or
 	// more than MaxHeaders headers (it was not written), or a server message
 	// larger than Options.MaxMessageSize or Options.MaxHeaders (it was
 	// discarded).
-	ErrTooLong error = &kindError{msg: "ami: message too long"}
+	ErrTooLong = sentinel.New("ami: message too long", nil)
 
 	// ErrProtocol reports something the server sent that is not AMI, such as
 	// a missing banner.
-	ErrProtocol error = &kindError{msg: "ami: protocol error"}
+	ErrProtocol = sentinel.New("ami: protocol error", nil)
 )
 
 // Error is a "Response: Error" from the server. Message is Asterisk's text,

@@ -7,68 +7,59 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pbxkit/pbxkit/internal/sentinel"
 )
-
-// kindError is a sentinel error that may also match a broader sentinel,
-// so that errors.Is(ErrDisconnected, ErrUnavailable) holds.
-type kindError struct {
-	msg    string
-	parent error
-}
-
-func (e *kindError) Error() string { return e.msg }
-
-func (e *kindError) Is(target error) bool { return e.parent != nil && target == e.parent }
 
 // Sentinel errors. Errors returned by this package wrap them or, for a
 // *Error, match them through its Is method; test with errors.Is.
 var (
 	// ErrNotFound: the server answered 404 (no such channel, bridge,
 	// endpoint, variable or resource).
-	ErrNotFound error = &kindError{msg: "ari: not found"}
+	ErrNotFound = sentinel.New("ari: not found", nil)
 
 	// ErrConflict: the server answered 409 (a channel with that ID exists
 	// already; the channel is not in a Stasis application; the device is not
 	// a Stasis: device) or 412 (the channel is in a state that does not allow
 	// the operation).
-	ErrConflict error = &kindError{msg: "ari: conflict"}
+	ErrConflict = sentinel.New("ari: conflict", nil)
 
 	// ErrAuth: the server refused the credentials (401 or 403), in Dial, a
 	// REST call or the event websocket's handshake.
-	ErrAuth error = &kindError{msg: "ari: authentication failed"}
+	ErrAuth = sentinel.New("ari: authentication failed", nil)
 
 	// ErrUnavailable: the server cannot be reached, or the event websocket
 	// is down (the Client is reconnecting), or the server answered 503. A
 	// request that fails with ErrUnavailable but not ErrDisconnected was not
 	// executed by the server and may be retried.
-	ErrUnavailable error = &kindError{msg: "ari: unavailable"}
+	ErrUnavailable = sentinel.New("ari: unavailable", nil)
 
 	// ErrDisconnected: the connection was lost after the request had been
 	// written and before the response arrived; the server may or may not
 	// have executed it. It also matches ErrUnavailable. Never retry an
 	// Originate blindly on this error.
-	ErrDisconnected error = &kindError{msg: "ari: connection lost with the request in flight", parent: ErrUnavailable}
+	ErrDisconnected = sentinel.New("ari: connection lost with the request in flight", ErrUnavailable)
 
 	// ErrAllocationFailed: Asterisk could not create the channel of an
 	// Originate: 500 with the body {"error":"Allocation failed"}, which
 	// Asterisk 16 answers for an unknown channel technology as well as for an
 	// unknown PJSIP endpoint.
-	ErrAllocationFailed error = &kindError{msg: "ari: channel allocation failed"}
+	ErrAllocationFailed = sentinel.New("ari: channel allocation failed", nil)
 
 	// ErrInvalid: the server refused the request's parameters (400 or 422),
 	// or the request was refused before anything was sent: an empty or
 	// malformed ID or name, a control character in a value, inconsistent
 	// fields, or invalid Options.
-	ErrInvalid error = &kindError{msg: "ari: invalid request"}
+	ErrInvalid = sentinel.New("ari: invalid request", nil)
 
 	// ErrClosed: the Client (or the Subscription) was closed by its owner.
 	// It does not match ErrUnavailable: retrying is pointless.
-	ErrClosed error = &kindError{msg: "ari: closed"}
+	ErrClosed = sentinel.New("ari: closed", nil)
 
 	// ErrProtocol: the server sent something that is not ARI, such as a
 	// response body that is not the JSON expected, or too large a response
 	// or event.
-	ErrProtocol error = &kindError{msg: "ari: protocol error"}
+	ErrProtocol = sentinel.New("ari: protocol error", nil)
 )
 
 // Error is an HTTP error status from the server: a REST call, or the event

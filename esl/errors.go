@@ -2,18 +2,9 @@ package esl
 
 import (
 	"strings"
+
+	"github.com/pbxkit/pbxkit/internal/sentinel"
 )
-
-// kindError is a sentinel error that may also match a broader sentinel,
-// so that errors.Is(ErrDisconnected, ErrUnavailable) holds.
-type kindError struct {
-	msg    string
-	parent error
-}
-
-func (e *kindError) Error() string { return e.msg }
-
-func (e *kindError) Is(target error) bool { return e.parent != nil && target == e.parent }
 
 // Sentinel errors. Errors returned by this package wrap them; test with
 // errors.Is.
@@ -21,46 +12,46 @@ var (
 	// ErrAuth reports that FreeSWITCH refused the password ("-ERR invalid")
 	// or the client's address (a "text/rude-rejection" from its ACL). Dial
 	// does not retry it. The error never contains the password.
-	ErrAuth error = &kindError{msg: "esl: authentication failed"}
+	ErrAuth = sentinel.New("esl: authentication failed", nil)
 
 	// ErrUnavailable reports that the connection is down. A command that
 	// fails with ErrUnavailable but not with ErrDisconnected was never
 	// written and is safe to retry.
-	ErrUnavailable error = &kindError{msg: "esl: connection unavailable"}
+	ErrUnavailable = sentinel.New("esl: connection unavailable", nil)
 
 	// ErrDisconnected reports that the connection was lost after the
 	// command had been written and before its reply arrived (or, for a
 	// background job, before its result): FreeSWITCH may or may not have
 	// executed it. It also matches ErrUnavailable. Never retry a
 	// call-control command blindly on this error.
-	ErrDisconnected error = &kindError{msg: "esl: connection lost with the command in flight", parent: ErrUnavailable}
+	ErrDisconnected = sentinel.New("esl: connection lost with the command in flight", ErrUnavailable)
 
 	// ErrClosed reports that the Conn (or the Subscription) was closed by
 	// its owner.
-	ErrClosed error = &kindError{msg: "esl: closed"}
+	ErrClosed = sentinel.New("esl: closed", nil)
 
 	// ErrInvalid reports a command that cannot be written safely: a control
 	// character (CR, LF, NUL, ...) anywhere, an empty argument, an argument
 	// FreeSWITCH would split in two (a space outside single quotes), an
 	// unbalanced quote, a malformed command word. Nothing was written.
-	ErrInvalid error = &kindError{msg: "esl: invalid command"}
+	ErrInvalid = sentinel.New("esl: invalid command", nil)
 
 	// ErrForbidden reports a command refused by the package's guard because
 	// it reaches a shell or runs arbitrary code (system, bg_system, spawn,
 	// script runners, ${...} API expansion, hook variables, ...; see the
 	// package documentation, section Security). Nothing was written.
-	ErrForbidden error = &kindError{msg: "esl: forbidden command"}
+	ErrForbidden = sentinel.New("esl: forbidden command", nil)
 
 	// ErrTooLong reports a command longer than MaxCommandLength (it was not
 	// written), or a message from FreeSWITCH larger than
 	// Options.MaxBodySize (it was discarded; a command waiting for it
 	// fails).
-	ErrTooLong error = &kindError{msg: "esl: message too long"}
+	ErrTooLong = sentinel.New("esl: message too long", nil)
 
 	// ErrProtocol reports something the peer sent that is not the Event
 	// Socket protocol, or a reply that arrived when no command was in
 	// flight. The connection is dropped and re-established.
-	ErrProtocol error = &kindError{msg: "esl: protocol error"}
+	ErrProtocol = sentinel.New("esl: protocol error", nil)
 )
 
 // Error is a FreeSWITCH error reply: an api body starting with "-ERR" or

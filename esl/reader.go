@@ -203,9 +203,10 @@ type hspan struct{ ns, ne, vs, ve int }
 
 // parsePlain parses the body of a text/event-plain message: a header block
 // with URL-encoded values, an empty line, and an optional inner body of
-// the inner Content-Length. It decodes in place, so b is overwritten; the
-// event's strings share one allocation. The inner Content-Length is
-// framing and is not kept in Headers.
+// the inner Content-Length. It decodes the values in place (a decoded value
+// never outgrows its line), so b is overwritten; the event's strings share
+// one allocation. The inner Content-Length is framing and is not kept in
+// Headers.
 func parsePlain(b []byte) (Event, error) {
 	spans := make([]hspan, 0, bytes.Count(b, []byte{'\n'})+1)
 	return parsePlainInto(b, &spans)
@@ -215,9 +216,10 @@ func parsePlain(b []byte) (Event, error) {
 // header positions.
 func parsePlainInto(b []byte, scratch *[]hspan) (Event, error) {
 	spans := (*scratch)[:0]
-	w := 0
 	i := 0
+	hi := 0 // end of the last header value kept
 	bodyLen := -1
+	pct := -1 // the first '%' at or after the line being read, or len(b)
 	for i < len(b) {
 		start := i
 		end := len(b)
@@ -238,62 +240,73 @@ func parsePlainInto(b []byte, scratch *[]hspan) (Event, error) {
 		if colon <= 0 {
 			continue
 		}
-		vstart := colon + 1
-		for vstart < len(line) && line[vstart] == ' ' {
-			vstart++
+		vs := colon + 1
+		for vs < len(line) && line[vs] == ' ' {
+			vs++
 		}
 		if colon == len("Content-Length") && bytes.Equal(line[:colon], hContentLength) {
-			n, err := strconv.Atoi(string(line[vstart:]))
+			n, err := strconv.Atoi(string(line[vs:]))
 			if err != nil || n < 0 {
 				return Event{}, fmt.Errorf("%w: bad inner Content-Length", ErrProtocol)
 			}
 			bodyLen = n
 			continue
 		}
-		ns := w
-		w += copy(b[w:], line[:colon])
-		ne := w
-		// Decode the value in place: the output never overtakes the
-		// input, since an escape shrinks three bytes to one.
-		src := line[vstart:]
-		for {
-			k := bytes.IndexByte(src, '%')
-			if k < 0 {
-				w += copy(b[w:], src)
-				break
+		// Most lines hold no escape: one search for '%' serves every
+		// line up to the next one that does.
+		if pct < start {
+			pct = len(b)
+			if k := bytes.IndexByte(b[start:], '%'); k >= 0 {
+				pct = start + k
 			}
-			w += copy(b[w:], src[:k])
-			if k+2 < len(src) {
-				hi, ok1 := unhex(src[k+1])
-				lo, ok2 := unhex(src[k+2])
-				if ok1 && ok2 {
-					b[w] = hi<<4 | lo
-					w++
-					src = src[k+3:]
-					continue
-				}
-			}
-			b[w] = '%'
-			w++
-			src = src[k+1:]
 		}
-		spans = append(spans, hspan{ns, ne, ne, w})
+		ve := end
+		if pct < end {
+			ve = start + vs + unescapeInPlace(line[vs:])
+		}
+		spans = append(spans, hspan{start, start + colon, start + vs, ve})
+		hi = ve
 	}
 	*scratch = spans
-	bs, be := w, w
+	bs, be := 0, 0
 	if bodyLen > 0 {
-		if i+bodyLen > len(b) {
-			bodyLen = len(b) - i
-		}
-		be = bs + copy(b[bs:], b[i:i+bodyLen])
+		bs, be = i, min(i+bodyLen, len(b))
+		hi = be
 	}
-	s := string(b[:be])
+	s := string(b[:hi])
 	ev := Event{Headers: make([]Header, len(spans)), Body: s[bs:be]}
 	for n, sp := range spans {
 		ev.Headers[n] = Header{Name: s[sp.ns:sp.ne], Value: s[sp.vs:sp.ve]}
 	}
 	ev.fill()
 	return ev, nil
+}
+
+// unescapeInPlace URL-decodes v over itself and returns the decoded
+// length. A '%' not followed by two hex digits is kept as it is.
+func unescapeInPlace(v []byte) int {
+	k := bytes.IndexByte(v, '%')
+	if k < 0 {
+		return len(v)
+	}
+	w := k
+	for r := k; r < len(v); {
+		c := v[r]
+		if c == '%' && r+2 < len(v) {
+			if hi, ok := unhex(v[r+1]); ok {
+				if lo, ok := unhex(v[r+2]); ok {
+					v[w] = hi<<4 | lo
+					w++
+					r += 3
+					continue
+				}
+			}
+		}
+		v[w] = c
+		w++
+		r++
+	}
+	return w
 }
 
 // parseJSON parses the body of a text/event-json message: one object of

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,11 +185,43 @@ func FuzzFrameReader(f *testing.F) {
 			}
 			b := append([]byte(nil), fr.body...)
 			if ev, err := parsePlain(b); err == nil {
-				for _, h := range ev.Headers {
-					_ = h.Name + h.Value
+				if want := referencePlain(string(fr.body)); !slices.Equal(ev.Headers, want) {
+					t.Fatalf("parsePlain(%q) headers = %q, want %q", fr.body, ev.Headers, want)
 				}
 			}
 			_, _ = parseJSON(fr.body)
 		}
 	})
+}
+
+// referencePlain is the plain parser's specification, written for clarity:
+// lines up to the first empty one, "Name: value" with the value
+// URL-decoded ('%' without two hex digits kept), the inner Content-Length
+// left out.
+func referencePlain(body string) []Header {
+	var hs []Header
+	for line := range strings.SplitSeq(body, "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			break
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || name == "" || name == "Content-Length" {
+			continue
+		}
+		value = strings.TrimLeft(value, " ")
+		var d strings.Builder
+		for i := 0; i < len(value); i++ {
+			if value[i] == '%' && i+2 < len(value) {
+				if v, err := strconv.ParseUint(value[i+1:i+3], 16, 8); err == nil && value[i+1] != '+' && value[i+1] != '-' {
+					d.WriteByte(byte(v))
+					i += 2
+					continue
+				}
+			}
+			d.WriteByte(value[i])
+		}
+		hs = append(hs, Header{Name: name, Value: d.String()})
+	}
+	return hs
 }

@@ -69,6 +69,14 @@
 // Close may be called from anywhere. Events are shared between subscribers and
 // must be treated as read-only.
 //
+// # JSON
+//
+// The domain types and events encode to JSON with camelCase member names
+// ([MarshalEvent] adds an event's kind). Times are RFC 3339; durations are
+// integer nanoseconds, as encoding/json writes a [time.Duration], so that Go
+// programs decode them back unchanged; enums are their String names; a
+// [HangupCause] is its Q.850 code. A [Secret] encodes as "[REDACTED]".
+//
 // # As
 //
 // [Client.As] reaches backend-specific types (the AMI connection of the

@@ -107,7 +107,7 @@ input included), 2 on usage errors.`,
 	// The default is resolved in pbxURL, not shown here: PBX_URL may hold
 	// a password, which --help must not print.
 	pf.StringVar(&a.url, "pbx", "", "PBX URL (default $PBX_URL, else "+defaultURL+")")
-	pf.BoolVar(&a.json, "json", false, "print JSON instead of tables")
+	pf.BoolVar(&a.json, "json", false, "print JSON instead of tables (durations in nanoseconds)")
 	pf.DurationVar(&a.timeout, "timeout", 30*time.Second, "bound on each command's PBX requests (0: none)")
 
 	root.AddCommand(

@@ -252,7 +252,7 @@ func TestLinkAndUnlink(t *testing.T) {
 	wantContains(t, e.run(carol, "dnd").content, "extension 1010")
 
 	// The file holds the link, keeps every other member as it was, and is private.
-	data, err := os.ReadFile(e.links.path)
+	data, err := os.ReadFile(e.links.store.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,10 +269,10 @@ func TestLinkAndUnlink(t *testing.T) {
 	if len(file.Tokens) != 3 || file.Tokens[0]["label"] != "alice" || file.Tokens[0]["token"] != aliceToken {
 		t.Errorf("tokens were not kept: %v", file.Tokens)
 	}
-	if fi, _ := os.Stat(e.links.path); fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(e.links.store.Path()); fi.Mode().Perm() != 0o600 {
 		t.Errorf("link file mode %v", fi.Mode().Perm())
 	}
-	reread, err := OpenLinks(e.links.path, false, nil)
+	reread, err := OpenLinks(e.links.store.Path(), false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func TestLinkFileHandEdit(t *testing.T) {
 	wantContains(t, e.run(carol, "calls").content, "not linked")
 	edited := `{"discord": {"` + carol + `": "1001", "` + alice + `": "1010"}, "tokens": []}`
 	time.Sleep(10 * time.Millisecond) // a new modification time
-	if err := os.WriteFile(e.links.path, []byte(edited), 0o600); err != nil {
+	if err := os.WriteFile(e.links.store.Path(), []byte(edited), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	wantContains(t, e.run(carol, "calls").content, "extension 1001")
@@ -301,11 +301,11 @@ func TestLinkFileHandEdit(t *testing.T) {
 	}
 	// A broken edit keeps the links read before.
 	time.Sleep(10 * time.Millisecond)
-	if err := os.WriteFile(e.links.path, []byte(`{"discord": {`), 0o600); err != nil {
+	if err := os.WriteFile(e.links.store.Path(), []byte(`{"discord": {`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	wantContains(t, e.run(carol, "calls").content, "extension 1001")
-	if !strings.Contains(e.log.String(), "link file unreadable") {
+	if !strings.Contains(e.log.String(), "token file unreadable") {
 		t.Error("a broken link file was not logged")
 	}
 }

@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pbxkit/pbxkit/examples/internal/tokenfile"
@@ -41,14 +39,8 @@ import (
 //
 // A Links with no file keeps its links in memory. It is safe for concurrent use.
 type Links struct {
-	path string
-	log  *slog.Logger
-	now  func() time.Time
-
-	mu     sync.Mutex
-	users  map[string]pbx.ExtensionID
-	tokens tokenfile.Tokens
-	stamp  tokenfile.Stamp // of the file as last read or written
+	store *tokenfile.Store
+	now   func() time.Time
 }
 
 // Errors of Link.
@@ -64,20 +56,20 @@ func OpenLinks(path string, demo bool, log *slog.Logger) (*Links, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Links{path: path, log: log, now: time.Now,
-		users: map[string]pbx.ExtensionID{}, tokens: tokenfile.Tokens{}}
+	store, err := tokenfile.OpenStore(path, 0, log)
+	if err != nil {
+		return nil, fmt.Errorf("link file: %w", err)
+	}
+	l := &Links{store: store, now: time.Now}
 	if path == "" {
 		if demo {
-			if err := l.tokens.Add(tokenfile.Token{Token: tokenfile.DemoToken, Extension: tokenfile.DemoExtension}); err != nil {
+			if _, err := store.UpdateTokens(func(ts []tokenfile.Token) []tokenfile.Token {
+				return append(ts, tokenfile.Token{Token: tokenfile.DemoToken, Extension: tokenfile.DemoExtension})
+			}); err != nil {
 				return nil, err
 			}
 		}
 		return l, nil
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err := l.load(); err != nil {
-		return nil, err
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		log.Warn("the link file is readable by other users; chmod 600 it", "path", path)
@@ -85,53 +77,16 @@ func OpenLinks(path string, demo bool, log *slog.Logger) (*Links, error) {
 	return l, nil
 }
 
-// load reads the file if it changed since it was last read. l.mu must be held.
-func (l *Links) load() error {
-	if l.path == "" {
-		return nil
-	}
-	stamp, err := tokenfile.StampOf(l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // nothing provisioned yet
-	}
-	if err != nil {
-		return fmt.Errorf("link file: %w", err)
-	}
-	if stamp == l.stamp {
-		return nil
-	}
-	f, stamp, err := tokenfile.Load(l.path)
-	if err != nil {
-		return fmt.Errorf("link file: %w", err)
-	}
-	l.users, l.tokens, l.stamp = f.Discord, f.Tokens, stamp
-	return nil
-}
-
-// refresh re-reads a changed file; on failure it keeps what it had and logs,
-// so that a half-saved hand edit does not unlink everybody. l.mu must be held.
-func (l *Links) refresh() {
-	if err := l.load(); err != nil {
-		l.log.Warn("link file unreadable; keeping the links read before", "err", err)
-	}
-}
-
 // Extension returns the extension linked to a Discord user.
 func (l *Links) Extension(user string) (pbx.ExtensionID, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.refresh()
-	ext, ok := l.users[user]
+	ext, ok := l.store.File().Discord[user]
 	return ext, ok
 }
 
 // Users returns the Discord users linked to an extension, sorted.
 func (l *Links) Users(ext pbx.ExtensionID) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.refresh()
 	var out []string
-	for user, e := range l.users {
+	for user, e := range l.store.File().Discord {
 		if e == ext {
 			out = append(out, user)
 		}
@@ -148,15 +103,12 @@ func (l *Links) Link(user, token string) (pbx.ExtensionID, error) {
 	if !tokenfile.ValidToken(token) {
 		return "", errBadToken
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.refresh()
-	e, _, ok := l.tokens.Lookup(token, l.now())
+	e, _, ok := l.store.File().Tokens.Lookup(token, l.now())
 	if !ok {
 		return "", errUnknownToken
 	}
-	if err := l.save(func(users map[string]pbx.ExtensionID) { users[user] = e.Extension }); err != nil {
-		return "", err
+	if _, err := l.store.UpdateDiscord(func(users map[string]pbx.ExtensionID) { users[user] = e.Extension }); err != nil {
+		return "", fmt.Errorf("saving the link file: %w", err)
 	}
 	return e.Extension, nil
 }
@@ -164,31 +116,12 @@ func (l *Links) Link(user, token string) (pbx.ExtensionID, error) {
 // Unlink removes a user's link and saves the file. It returns the extension
 // the user was linked to, or false if there was none.
 func (l *Links) Unlink(user string) (pbx.ExtensionID, bool, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.refresh()
-	ext, ok := l.users[user]
+	ext, ok := l.Extension(user)
 	if !ok {
 		return "", false, nil
 	}
-	if err := l.save(func(users map[string]pbx.ExtensionID) { delete(users, user) }); err != nil {
-		return "", false, err
+	if _, err := l.store.UpdateDiscord(func(users map[string]pbx.ExtensionID) { delete(users, user) }); err != nil {
+		return "", false, fmt.Errorf("saving the link file: %w", err)
 	}
 	return ext, true, nil
-}
-
-// save applies edit to the links: in memory only without a file, else to
-// the file as it is on disk now (tokenfile.UpdateDiscord), whose new contents
-// then replace what was read before. l.mu must be held.
-func (l *Links) save(edit func(map[string]pbx.ExtensionID)) error {
-	if l.path == "" {
-		edit(l.users)
-		return nil
-	}
-	f, stamp, err := tokenfile.UpdateDiscord(l.path, edit)
-	if err != nil {
-		return fmt.Errorf("saving the link file: %w", err)
-	}
-	l.users, l.tokens, l.stamp = f.Discord, f.Tokens, stamp
-	return nil
 }

@@ -100,6 +100,31 @@ func TestTokenStoreDemo(t *testing.T) {
 	}
 }
 
+// TestTokenStoreFollowsFile shows that a running pbxd honours changes to the
+// token file without a restart: a token the admin deletes stops working, and
+// a Discord link the bot adds can sign in.
+func TestTokenStoreFollowsFile(t *testing.T) {
+	const a = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+	path := writeTokens(t, `{"tokens":[{"token":"`+a+`","extension":"1010"}]}`)
+	s, err := openTokenStore(path, false, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.lookup(a); !ok {
+		t.Fatal("the token of the file does not sign in")
+	}
+	if err := os.WriteFile(path, []byte(`{"tokens":[],"discord":{"42":"1002"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(tokenRecheck + 50*time.Millisecond) // the store checks the file at most this often
+	if _, ok := s.lookup(a); ok {
+		t.Error("a token deleted from the file still signs in")
+	}
+	if ext, ok := s.discordExtension("42"); !ok || ext != "1002" {
+		t.Errorf("a link added to the file is not seen: %q, %v", ext, ok)
+	}
+}
+
 func TestTokenStoreMint(t *testing.T) {
 	path := writeTokens(t, `{"tokens":[{"token":"aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","extension":"1010","expires":"2001-01-01T00:00:00Z"}],"discord":{"42":"1002"}}`)
 	s, err := openTokenStore(path, true, discard)

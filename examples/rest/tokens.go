@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/pbxkit/pbxkit/examples/internal/tokenfile"
@@ -32,58 +30,59 @@ type principal struct {
 	discordName string // the Discord display name, for tokens the Discord login minted
 }
 
-// tokenStore maps bearer tokens to extensions. Its file (--tokens) is read
-// at start; the file's format, hashing and saving are package tokenfile's.
-// Tokens are kept only as their SHA-256.
-type tokenStore struct {
-	path string // "" keeps the store in memory
-	demo bool   // the demo token is in the store
-	log  *slog.Logger
-	now  func() time.Time
+// tokenRecheck is how often the token file is checked for changes: a token
+// deleted from it stops working within this time.
+const tokenRecheck = time.Second
 
-	mu      sync.RWMutex
-	tokens  tokenfile.Tokens // as loaded, plus minted tokens
-	discord map[string]pbx.ExtensionID
+// tokenStore maps bearer tokens to extensions. Its file (--tokens) is read
+// at start and again whenever it changes (checked at most once per
+// tokenRecheck); the file's format, hashing and saving are package
+// tokenfile's. Tokens are kept only as their SHA-256.
+type tokenStore struct {
+	store *tokenfile.Store
+	demo  bool // the demo token is in the store
+	now   func() time.Time
 }
 
 // openTokenStore loads the store at path. With no path it is empty, except
 // that a mock PBX gets the demo token and the demo Discord link.
 func openTokenStore(path string, mockPBX bool, log *slog.Logger) (*tokenStore, error) {
-	s := &tokenStore{path: path, log: log, now: time.Now,
-		tokens: tokenfile.Tokens{}, discord: map[string]pbx.ExtensionID{}}
-	if path == "" {
-		if mockPBX {
-			s.demo = true
-			if err := s.tokens.Add(tokenfile.Token{Token: tokenfile.DemoToken, Extension: tokenfile.DemoExtension, Label: "demo"}); err != nil {
-				return nil, err
-			}
-			s.discord[demoDiscordID] = tokenfile.DemoExtension
-		} else {
-			log.Warn("no --tokens file: no token is valid until the Discord login adds one, and logins are not saved")
-		}
-		return s, nil
-	}
-	f, _, err := tokenfile.Load(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		log.Info("token store does not exist yet; it will be created by the first Discord login", "path", path)
-		return s, nil
-	}
+	store, err := tokenfile.OpenStore(path, tokenRecheck, log)
 	if err != nil {
 		return nil, fmt.Errorf("token store: %w", err)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		log.Warn("token store is readable by other users; chmod 600 it", "path", path)
+	s := &tokenStore{store: store, now: time.Now}
+	switch {
+	case path == "" && mockPBX:
+		s.demo = true
+		if _, err := store.UpdateTokens(func(ts []tokenfile.Token) []tokenfile.Token {
+			return append(ts, tokenfile.Token{Token: tokenfile.DemoToken, Extension: tokenfile.DemoExtension, Label: "demo"})
+		}); err != nil {
+			return nil, err
+		}
+		if _, err := store.UpdateDiscord(func(links map[string]pbx.ExtensionID) {
+			links[demoDiscordID] = tokenfile.DemoExtension
+		}); err != nil {
+			return nil, err
+		}
+	case path == "":
+		log.Warn("no --tokens file: no token is valid until the Discord login adds one, and logins are not saved")
+	default:
+		fi, err := os.Stat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			log.Info("token store does not exist yet; it will be created by the first Discord login", "path", path)
+		case err == nil && fi.Mode().Perm()&0o077 != 0:
+			log.Warn("token store is readable by other users; chmod 600 it", "path", path)
+		}
 	}
-	s.tokens, s.discord = f.Tokens, f.Discord
 	return s, nil
 }
 
 // lookup returns the principal of a bearer token, or false if the token is
 // unknown or expired.
 func (s *tokenStore) lookup(token string) (*principal, bool) {
-	s.mu.RLock()
-	e, h, ok := s.tokens.Lookup(token, s.now())
-	s.mu.RUnlock()
+	e, h, ok := s.store.File().Tokens.Lookup(token, s.now())
 	if !ok {
 		return nil, false
 	}
@@ -92,9 +91,7 @@ func (s *tokenStore) lookup(token string) (*principal, bool) {
 
 // discordExtension returns the extension linked to a Discord user.
 func (s *tokenStore) discordExtension(discordID string) (pbx.ExtensionID, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ext, ok := s.discord[discordID]
+	ext, ok := s.store.File().Discord[discordID]
 	return ext, ok
 }
 
@@ -108,21 +105,12 @@ func (s *tokenStore) mint(ext pbx.ExtensionID, discordID, discordName string, tt
 	now := s.now().UTC().Truncate(time.Second)
 	e := tokenfile.Token{SHA256: hex.EncodeToString(h[:]), Extension: ext, DiscordID: discordID,
 		DiscordName: discordName, Created: now, Expires: now.Add(ttl), Label: "discord login"}
-	expired := func(t tokenfile.Token) bool { return t.Expired(now) }
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.path != "" {
-		_, _, err := tokenfile.UpdateTokens(s.path, func(ts []tokenfile.Token) []tokenfile.Token {
-			// Drop expired tokens so that the store does not grow forever.
-			return append(slices.DeleteFunc(ts, expired), e)
-		})
-		if err != nil {
-			return "", time.Time{}, fmt.Errorf("saving the token store: %w", err)
-		}
-	}
-	maps.DeleteFunc(s.tokens, func(_ [32]byte, t tokenfile.Token) bool { return expired(t) })
-	if err := s.tokens.Add(e); err != nil {
-		return "", time.Time{}, err
+	_, err := s.store.UpdateTokens(func(ts []tokenfile.Token) []tokenfile.Token {
+		// Drop expired tokens so that the store does not grow forever.
+		return append(slices.DeleteFunc(ts, func(t tokenfile.Token) bool { return t.Expired(now) }), e)
+	})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("saving the token store: %w", err)
 	}
 	return token, e.Expires, nil
 }

@@ -20,7 +20,8 @@
 // ([UpdateDiscord]). Each save re-reads the file, changes only its own member
 // and renames a temporary file over the old one, so neither program erases
 // what the other (or the admin) wrote before. Two saves by different processes
-// in the same instant can still race: the later rename wins.
+// in the same instant can still race: the later rename wins. A running program
+// holds the file in a [Store], which reads it again when it changes on disk.
 package tokenfile
 
 import (
@@ -30,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/pbxkit/pbxkit/pbx"
@@ -162,14 +164,22 @@ func Parse(data []byte) (*File, error) {
 			return nil, fmt.Errorf("tokens: token %d: %w", i+1, err)
 		}
 	}
-	for id, ext := range j.Discord {
+	if err := checkDiscord(j.Discord); err != nil {
+		return nil, err
+	}
+	maps.Copy(f.Discord, j.Discord)
+	return f, nil
+}
+
+// checkDiscord checks the members of "discord".
+func checkDiscord(links map[string]pbx.ExtensionID) error {
+	for id, ext := range links {
 		if !ValidDiscordID(id) {
-			return nil, fmt.Errorf("discord: %q is not a Discord user ID (a snowflake)", id)
+			return fmt.Errorf("discord: %q is not a Discord user ID (a snowflake)", id)
 		}
 		if err := ext.Validate(); err != nil {
-			return nil, fmt.Errorf("discord: user %s: %w", id, err)
+			return fmt.Errorf("discord: user %s: %w", id, err)
 		}
-		f.Discord[id] = ext
 	}
-	return f, nil
+	return nil
 }

@@ -32,6 +32,26 @@
 //     reported as BackendDisconnected, and after reconnecting the backend
 //     reports BackendReconnected, then what changed meanwhile.
 //
+// # URLs
+//
+// [URLOpener] lists the URL's parameters: TLS, the voicemail spool, the
+// recordings tree, the extensions file, the CDR source, the dialplan
+// locations and ARI. Unknown parameters are refused, so that a typo does
+// not pass unnoticed. Credentials in the URL never appear in errors or logs.
+//
+// # Events
+//
+// The backend keeps one AMI connection with events on and turns channel
+// (Newchannel, Newstate, NewCallerid, BridgeEnter, Hangup, ...), device
+// (DeviceStateChange, ContactStatus), ConfBridge, app_queue,
+// MessageWaiting and Cdr events into pbx events; the event reader never
+// delays an action's response. On connecting it reads the live calls and
+// device states. When the connection drops, subscribers get
+// BackendDisconnected; once it is back, BackendReconnected (with the
+// downtime), then CallStarted, CallEnded ("ended while disconnected") and
+// DeviceStateChanged for what changed meanwhile. Events that happened
+// during the outage are not replayed: Asterisk does not keep them.
+//
 // # Dialplan
 //
 // Originated calls go, once the phone answers, to dialplan locations
@@ -63,10 +83,18 @@
 // # Errors
 //
 // AMI errors are classified once: Asterisk's "No such channel" and the like
-// become pbx.ErrNotFound, refused fields (CR, LF, NUL) pbx.ErrInvalid,
-// a lost connection pbx.ErrUnavailable, and an action lost in flight when
-// the connection dropped is Unknown (it may have been carried out). errors.As
-// reaches the *ami.Error with Asterisk's own message.
+// become pbx.ErrNotFound, refused fields (CR, LF, NUL) pbx.ErrInvalid, and
+// a lost connection pbx.ErrUnavailable. An action cut off in flight when
+// the connection dropped is Unavailable too, and its message says it was
+// sent: it may have been carried out, so the client never retries a
+// mutation. errors.As reaches the *ami.Error with Asterisk's own message.
+//
+// # Concurrency
+//
+// A client is safe for concurrent use. Actions share the AMI connection and
+// are matched to their responses by ActionID, so concurrent calls do not
+// wait for one another; a lost connection fails the actions in flight at
+// once with pbx.ErrUnavailable.
 //
 // # As
 //

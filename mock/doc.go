@@ -14,6 +14,25 @@
 // CallAnswered (with DeviceStateChanged between them), then, at hang-up,
 // CallEnded followed by CDRPosted.
 //
+// # Events
+//
+// Subscriptions behave as a real backend's: bounded queues that report
+// EventsDropped when a subscriber falls behind, filters applied before
+// queueing, and BackendDisconnected and BackendReconnected around an
+// outage ([PBX.Disconnect]), followed on reconnection by the changes a
+// resynchronising backend would report. With [Options].Activity
+// (mock://demo?activity=1s) the PBX does something by itself at that
+// interval (calls start and end, devices register, voicemail arrives,
+// callers queue), so that a live event stream shows movement.
+//
+// # Errors
+//
+// Input is checked exactly as package pbx documents, so invalid input gets
+// pbx.ErrInvalid here as on any backend; unknown extensions, calls,
+// messages, rooms and queues get pbx.ErrNotFound; operations during an
+// outage get pbx.ErrUnavailable. [PBX.FailNext] makes a chosen operation
+// fail once with any error, to test an application's error paths.
+//
 // # Driving the outside world
 //
 // The [PBX] methods stand for what happens outside the client: phones

@@ -48,7 +48,9 @@
 // delays an action's response. On connecting it reads the live calls and
 // device states. When the connection drops, subscribers get
 // BackendDisconnected; once it is back, BackendReconnected (with the
-// downtime), then CallStarted, CallEnded ("ended while disconnected") and
+// downtime, and Restarted when Asterisk's start time, which CoreStatus
+// tells to the second, changed: it restarted meanwhile), then CallStarted,
+// CallEnded ("ended while disconnected") and
 // DeviceStateChanged for what changed meanwhile. Events that happened
 // during the outage are not replayed: Asterisk does not keep them.
 //

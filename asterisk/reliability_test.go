@@ -25,6 +25,7 @@ import (
 // loss and the recovery, actions during the outage fail fast with
 // Unavailable, and closing the client leaves no goroutine behind.
 func TestRestartWhileEventsFlow(t *testing.T) {
+	beforeStart := time.Now()
 	srv := asterisktest.Start(t, nil)
 	ctx := context.Background()
 	opts := asttest.Options(srv)
@@ -82,6 +83,9 @@ func TestRestartWhileEventsFlow(t *testing.T) {
 	}()
 
 	waitUntil(t, 10*time.Second, "events before the restart", func() bool { return okBefore.Load() >= 20 })
+	// Asterisk tells its start time to the second: restart it in another
+	// second, so that the backend can tell.
+	time.Sleep(time.Until(beforeStart.Add(1100 * time.Millisecond)))
 	// An action started while Asterisk is going down must fail fast.
 	if err := srv.Stop(ctx); err != nil {
 		t.Fatal(err)
@@ -108,12 +112,15 @@ func TestRestartWhileEventsFlow(t *testing.T) {
 		if err != nil {
 			break
 		}
-		switch e.(type) {
+		switch e := e.(type) {
 		case *pbx.BackendDisconnected:
 			lost++
 		case *pbx.BackendReconnected:
 			if lost == 0 {
 				t.Fatal("BackendReconnected before BackendDisconnected")
+			}
+			if !e.Restarted {
+				t.Error("BackendReconnected after a restart of Asterisk does not say Restarted")
 			}
 			back++
 		case *pbx.DNDChanged:
@@ -132,6 +139,46 @@ func TestRestartWhileEventsFlow(t *testing.T) {
 	t.Logf("%d actions before, %d failed during, %d after the restart", okBefore.Load(), failed.Load(), okAfter.Load())
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReconnectWithoutRestart cuts the AMI connection while Asterisk stays
+// up: the backend reconnects and does not report a restart.
+func TestReconnectWithoutRestart(t *testing.T) {
+	srv := asterisktest.Start(t, nil)
+	proxy := asttest.NewProxy(t, srv.AMIAddr)
+	ctx := context.Background()
+	opts := asttest.Options(srv)
+	opts.CDR = nil
+	c, err := asterisk.Open(ctx, proxy.Addr(), &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sub, err := c.Subscribe(ctx, &pbx.EventFilter{Kinds: []pbx.EventKind{pbx.KindBackendDisconnected, pbx.KindBackendReconnected}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	proxy.CutAfter("Action: DBPut", 1)
+	_ = c.Devices().SetDND(ctx, "1004", true) // cut once written
+	next := func() pbx.Event {
+		t.Helper()
+		nctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		e, err := sub.Next(nctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if e, ok := next().(*pbx.BackendDisconnected); !ok {
+		t.Fatalf("first event %v, want BackendDisconnected", e)
+	}
+	proxy.Restore()
+	e, ok := next().(*pbx.BackendReconnected)
+	if !ok || e.Restarted {
+		t.Fatalf("after the cut: %+v, want BackendReconnected without Restarted", e)
 	}
 }
 

@@ -131,9 +131,10 @@
 //
 // A lost connection is reported as BackendDisconnected; requests fail fast
 // with pbx.ErrUnavailable meanwhile. Once reconnected (with backoff), the
-// backend reports BackendReconnected, then what changed while it was
-// down: calls that ended or started, contacts that registered or went
-// away, devices that changed state. Events the backend's queue had to
+// backend reports BackendReconnected (Restarted when the switch's
+// Core-UUID changed: FreeSWITCH restarted meanwhile), then what changed
+// while it was down: calls that ended or started, contacts that registered
+// or went away, devices that changed state. Events the backend's queue had to
 // drop are reported as EventsDropped, and the state is read again.
 //
 // # Errors

@@ -54,6 +54,7 @@ type state struct {
 	waiting  map[pbx.QueueID][]pbx.QueueCaller // queue callers, first served first
 	agents   map[string]*agent                 // callcenter agents by name
 	downAt   time.Time
+	coreUUID string // the switch's Core-UUID, new at each start
 }
 
 func newState() state {
@@ -102,6 +103,10 @@ func (b *backend) loop(ctx context.Context) {
 				b.resync(ctx, true)
 			}
 		case esl.StateConnected:
+			id := b.readCoreUUID(ctx)
+			b.mu.Lock()
+			b.state.coreUUID = id
+			b.mu.Unlock()
 			b.resync(ctx, false)
 		case esl.StateDisconnected:
 			reason := "connection lost"
@@ -113,8 +118,13 @@ func (b *backend) loop(ctx context.Context) {
 			b.publish(&pbx.BackendDisconnected{Reason: reason})
 			b.mu.Unlock()
 		case esl.StateReconnected:
+			id := b.readCoreUUID(ctx)
 			b.mu.Lock()
-			b.publish(&pbx.BackendReconnected{Downtime: time.Since(b.state.downAt)})
+			restarted := b.state.coreUUID != "" && id != "" && id != b.state.coreUUID
+			if id != "" {
+				b.state.coreUUID = id
+			}
+			b.publish(&pbx.BackendReconnected{Downtime: time.Since(b.state.downAt), Restarted: restarted})
 			b.mu.Unlock()
 			stale = false
 			b.resync(ctx, true)
@@ -122,6 +132,18 @@ func (b *backend) loop(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// readCoreUUID returns the switch's Core-UUID, which FreeSWITCH makes anew
+// at each start, or "" if it cannot be read.
+func (b *backend) readCoreUUID(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	id, err := b.conn.API(ctx, "global_getvar", "core_uuid")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(id)
 }
 
 // handle maps one FreeSWITCH event. What needs a command (message counts,

@@ -122,6 +122,9 @@ func TestReconnectUnderLoad(t *testing.T) {
 			if e.Downtime <= 0 {
 				t.Errorf("downtime %v", e.Downtime)
 			}
+			if e.Restarted {
+				t.Error("a dropped connection was reported as a restart")
+			}
 			continue
 		default:
 			continue
@@ -134,6 +137,41 @@ func TestReconnectUnderLoad(t *testing.T) {
 	}
 	if k := seen[0].Kind(); k != pbx.KindContactRegistered {
 		t.Errorf("first event %s", k)
+	}
+}
+
+// TestRestartReported restarts the switch under a live call: the backend
+// reconnects, says the switch restarted, and reports the call it lost.
+func TestRestartReported(t *testing.T) {
+	env := newSwitch(t)
+	ctx := context.Background()
+	c, err := env.open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sub, err := c.Subscribe(ctx, &pbx.EventFilter{Kinds: []pbx.EventKind{
+		pbx.KindCallStarted, pbx.KindCallEnded, pbx.KindBackendDisconnected, pbx.KindBackendReconnected,
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	uuid := env.srv.JoinConference("3000", "Caller", "5551234")
+	started, ok := next(t, sub).(*pbx.CallStarted)
+	if !ok || string(started.Call.ID) != uuid {
+		t.Fatalf("first event %+v, want CallStarted of %s", started, uuid)
+	}
+	env.srv.Restart()
+	if e := next(t, sub); e.Kind() != pbx.KindBackendDisconnected {
+		t.Fatalf("after the restart: %s, want BackendDisconnected", e.Kind())
+	}
+	back, ok := next(t, sub).(*pbx.BackendReconnected)
+	if !ok || !back.Restarted {
+		t.Fatalf("after the restart: %+v, want BackendReconnected with Restarted", back)
+	}
+	if ended, ok := next(t, sub).(*pbx.CallEnded); !ok || string(ended.Call.ID) != uuid {
+		t.Fatalf("after the restart: %+v, want CallEnded of %s", ended, uuid)
 	}
 }
 

@@ -19,7 +19,8 @@
 // Subscriptions behave as a real backend's: bounded queues that report
 // EventsDropped when a subscriber falls behind, filters applied before
 // queueing, and BackendDisconnected and BackendReconnected around an
-// outage ([PBX.Disconnect]), followed on reconnection by the changes a
+// outage ([PBX.Disconnect]) or a restart ([PBX.Restart]), followed on
+// reconnection by the changes a
 // resynchronising backend would report. With [Options].Activity
 // (mock://demo?activity=1s) the PBX does something by itself at that
 // interval (calls start and end, devices register, voicemail arrives,
@@ -39,7 +40,8 @@
 // registering ([PBX.Register], [PBX.Unregister]) and answering, refusing or
 // ignoring calls ([PBX.SetBehavior]), callers queueing ([PBX.QueueCall],
 // [PBX.ServeQueueCaller]), voicemail arriving ([PBX.LeaveVoicemail]), the PBX
-// going away and coming back ([PBX.Disconnect], [PBX.Reconnect]), and
+// going away and coming back ([PBX.Disconnect], [PBX.Reconnect]) or restarting
+// ([PBX.Restart]), and
 // failures of single operations ([PBX.FailNext], [Options].Latency).
 //
 // # Time

@@ -244,6 +244,52 @@ func TestOutageReportsWhatChanged(t *testing.T) {
 	}
 }
 
+func TestRestart(t *testing.T) {
+	p := mock.NewDemo(&mock.Options{Clock: mock.NewFakeClock(epoch)})
+	c := client(t, p)
+	ctx := context.Background()
+	before, err := c.Calls().List(ctx, nil)
+	if err != nil || len(before) == 0 {
+		t.Fatalf("demo calls: %v, %v", before, err)
+	}
+	sub := subscribe(t, c, &pbx.EventFilter{Kinds: []pbx.EventKind{
+		pbx.KindBackendDisconnected, pbx.KindBackendReconnected, pbx.KindCallEnded, pbx.KindDNDChanged}})
+	if err := c.Devices().SetDND(ctx, "1001", true); err != nil {
+		t.Fatal(err)
+	}
+	p.Restart("power cycle")
+	events := drain(sub)
+	ended := 0
+	for _, e := range events {
+		switch e := e.(type) {
+		case *pbx.BackendReconnected:
+			if !e.Restarted {
+				t.Error("BackendReconnected after a restart without Restarted")
+			}
+		case *pbx.CallEnded:
+			ended++
+		}
+	}
+	if got := kinds(events[:3]); got != "dnd.changed backend.disconnected backend.reconnected" || ended != len(before) {
+		t.Fatalf("events %s (%d calls ended), want the restart then the %d calls ended", kinds(events), ended, len(before))
+	}
+	if calls, err := c.Calls().List(ctx, nil); err != nil || len(calls) != 0 {
+		t.Fatalf("calls after the restart: %v, %v", calls, err)
+	}
+	if dnd, err := c.Devices().DND(ctx, "1001"); err != nil || !dnd {
+		t.Fatalf("DND after the restart: %v, %v; it is kept", dnd, err)
+	}
+
+	// A plain outage is no restart.
+	p.Disconnect("cable cut")
+	p.Reconnect()
+	for _, e := range drain(sub) {
+		if r, ok := e.(*pbx.BackendReconnected); ok && r.Restarted {
+			t.Error("an outage was reported as a restart")
+		}
+	}
+}
+
 func TestFailNextAndLatency(t *testing.T) {
 	p := mock.NewDemo(&mock.Options{Latency: 30 * time.Millisecond})
 	c := client(t, p)

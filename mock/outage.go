@@ -9,9 +9,10 @@ import (
 // snapshot is what clients knew when the PBX went down, to tell them what
 // changed when it comes back.
 type snapshot struct {
-	calls  map[pbx.CallID]pbx.Call
-	states map[pbx.ExtensionID]pbx.DeviceState
-	counts map[pbx.MailboxID]pbx.MailboxCounts
+	calls     map[pbx.CallID]pbx.Call
+	states    map[pbx.ExtensionID]pbx.DeviceState
+	counts    map[pbx.MailboxID]pbx.MailboxCounts
+	restarted bool // the PBX restarted while down
 }
 
 // Disconnect makes the PBX unreachable, as if it stopped or the network
@@ -21,6 +22,30 @@ type snapshot struct {
 func (p *PBX) Disconnect(reason string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.disconnect(reason)
+}
+
+// Restart makes the PBX restart while clients are connected: they get
+// BackendDisconnected, every call ends (its CDR is posted), and at once the
+// PBX is back: clients get BackendReconnected with Restarted set, then
+// CallEnded for the calls they knew, as a backend reports a real PBX's
+// restart. DND, forwarding, voicemail and the rest survive, as a PBX keeps
+// them on disk.
+func (p *PBX) Restart(reason string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.disconnect(reason)
+	p.down.restarted = true
+	for _, id := range sortedKeys(p.calls) {
+		if c := p.calls[id]; c != nil {
+			p.hangupGroup(c, pbx.CauseFailure)
+		}
+	}
+	p.reconnect()
+}
+
+// disconnect is Disconnect with p.mu held.
+func (p *PBX) disconnect(reason string) {
 	if p.down != nil {
 		return
 	}
@@ -49,12 +74,17 @@ func (p *PBX) Disconnect(reason string) {
 func (p *PBX) Reconnect() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.reconnect()
+}
+
+// reconnect is Reconnect with p.mu held.
+func (p *PBX) reconnect() {
 	s := p.down
 	if s == nil {
 		return
 	}
 	p.down = nil
-	p.emit(&pbx.BackendReconnected{Downtime: p.now().Sub(p.downAt)})
+	p.emit(&pbx.BackendReconnected{Downtime: p.now().Sub(p.downAt), Restarted: s.restarted})
 	for _, id := range sortedKeys(s.calls) {
 		if p.calls[id] == nil {
 			p.emit(&pbx.CallEnded{Call: s.calls[id], Cause: pbx.CauseUnknown, CauseText: "ended while disconnected"})

@@ -377,6 +377,12 @@ type BackendReconnected struct {
 	EventHeader
 	// Downtime is how long the connection was down.
 	Downtime time.Duration `json:"downtime"`
+	// Restarted reports that the PBX restarted while the connection was
+	// down (or that the connection now reaches another server): the calls
+	// it had are gone, and state it keeps only in memory may be lost. The
+	// events that follow describe what it has now. False when the PBX did
+	// not restart, or the backend cannot tell.
+	Restarted bool `json:"restarted,omitempty"`
 }
 
 // EventsDropped reports that a subscriber fell behind and Count events were

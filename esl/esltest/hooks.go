@@ -2,6 +2,7 @@ package esltest
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -288,4 +289,31 @@ func SampleEvents(n int, format string, first uint64) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// Restart stands for a restart of FreeSWITCH: every connection gets the
+// shutdown disconnect notice and is closed, every channel ends (cause
+// SYSTEM_SHUTDOWN, its CDR written, its events sent to nobody), what
+// mod_hash keeps in memory is lost, and the switch comes back at once with
+// a new Core-UUID and start time. The directory, registrations (sofia
+// keeps them in its database), voicemail and mod_db's store survive.
+func (s *Server) Restart() {
+	s.RefuseConnections(true)
+	s.SendDisconnectNotice("")
+	s.mu.Lock()
+	sw := s.sw
+	for _, uuid := range slices.Clone(sw.order) {
+		if ch := sw.channels[uuid]; ch != nil {
+			sw.hangupLocked(ch, "SYSTEM_SHUTDOWN")
+		}
+	}
+	clear(sw.hash)
+	sw.coreUUID, sw.started, sw.sessionsTotal, sw.peak = newUUID(), time.Now(), 0, 0
+	for i := range sw.globals {
+		if sw.globals[i].Name == "core_uuid" {
+			sw.globals[i].Value = sw.coreUUID
+		}
+	}
+	s.mu.Unlock()
+	s.RefuseConnections(false)
 }

@@ -123,7 +123,7 @@ func (n *Notifier) handle(ctx context.Context, e pbx.Event) {
 		n.log().Warn("PBX connection lost; notifications pause", "reason", e.Reason)
 		return
 	case *pbx.BackendReconnected:
-		n.log().Info("PBX connection back", "downtime", e.Downtime)
+		n.log().Info("PBX connection back", "downtime", e.Downtime, "restarted", e.Restarted)
 		return
 	}
 	text, users := n.message(e)

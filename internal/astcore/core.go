@@ -143,6 +143,8 @@ type Core struct {
 	mwi      map[pbx.MailboxID]pbx.MailboxCounts
 	abandon  map[pbx.CallID]bool // queue callers that abandoned
 	downAt   time.Time
+
+	startup string // Asterisk's start time (CoreStatus); owned by the event loop
 }
 
 // New starts a Core on a logged-in connection. Its event loop runs until

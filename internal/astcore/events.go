@@ -59,6 +59,7 @@ func (c *Core) loop(ctx context.Context) {
 		case ami.StateNone:
 			c.handle(ev.Message)
 		case ami.StateConnected:
+			c.startup = c.startupTime(ctx)
 			c.resync(ctx, false)
 		case ami.StateDisconnected:
 			reason := "connection lost"
@@ -71,8 +72,13 @@ func (c *Core) loop(ctx context.Context) {
 			c.mu.Unlock()
 		case ami.StateReconnected:
 			c.shuttingDown.Store(false)
+			startup := c.startupTime(ctx)
+			restarted := c.startup != "" && startup != "" && startup != c.startup
+			if startup != "" {
+				c.startup = startup
+			}
 			c.mu.Lock()
-			c.publish(&pbx.BackendReconnected{Downtime: c.cfg.Now().Sub(c.downAt)})
+			c.publish(&pbx.BackendReconnected{Downtime: c.cfg.Now().Sub(c.downAt), Restarted: restarted})
 			c.mu.Unlock()
 			c.resync(ctx, true)
 		case ami.StateClosed:
@@ -456,6 +462,19 @@ func (c *Core) mailboxID(s string) pbx.MailboxID {
 		return ""
 	}
 	return id
+}
+
+// startupTime returns when Asterisk started, as CoreStatus tells it, or ""
+// if it cannot tell (CoreStatus needs the system or reporting write
+// class). A new value after a reconnection means that Asterisk restarted.
+func (c *Core) startupTime(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	m, err := c.conn.Do(ctx, action("CoreStatus"))
+	if err != nil || m.Get("CoreStartupDate") == "" {
+		return ""
+	}
+	return m.Get("CoreStartupDate") + " " + m.Get("CoreStartupTime")
 }
 
 // resync reads the live state after a (re)connection. After a reconnection

@@ -57,6 +57,8 @@
 // a bounded buffer: a slow subscriber never holds up the PBX connection or
 // other subscribers, and when it falls behind, the oldest events are dropped
 // and it receives one [EventsDropped] with their count before the next event.
+// An [EventFilter] narrows a subscription by kind, extension, call, mailbox,
+// room or queue; its AnyOf joins several such filters in one ordered stream.
 // Connection loss and recovery arrive in the same stream as
 // [BackendDisconnected] and [BackendReconnected]. A caller may choose a call's
 // ID before originating ([OriginateRequest].ID, [NewCallID]) and subscribe to

@@ -138,6 +138,53 @@ func ExampleClient_Subscribe() {
 	// 2 1002 true
 }
 
+// Subscribe to what concerns a user: their extension or the room they are
+// in, in one stream that keeps the order between the two.
+func ExampleEventFilter_anyOf() {
+	ctx := context.Background()
+	c, err := pbx.Open(ctx, "mock://demo")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	sub, err := c.Subscribe(ctx, &pbx.EventFilter{
+		Kinds: []pbx.EventKind{pbx.KindDNDChanged, pbx.KindConferenceLocked},
+		AnyOf: []pbx.EventFilter{
+			{Extensions: []pbx.ExtensionID{"1002"}},
+			{Conferences: []pbx.ConferenceID{"400"}},
+		},
+	}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sub.Close()
+
+	if err := c.Conferences().Lock(ctx, "400", true); err != nil {
+		log.Fatal(err)
+	}
+	for _, ext := range []pbx.ExtensionID{"1001", "1002"} {
+		if err := c.Devices().SetDND(ctx, ext, true); err != nil {
+			log.Fatal(err)
+		}
+	}
+	for range 2 {
+		e, err := sub.Next(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch e := e.(type) {
+		case *pbx.ConferenceLocked:
+			fmt.Println("room", e.Conference, "locked:", e.Locked)
+		case *pbx.DNDChanged:
+			fmt.Println("DND of", e.Extension, "on:", e.Enabled)
+		}
+	}
+	// Output:
+	// room 400 locked: true
+	// DND of 1002 on: true
+}
+
 // Errors carry a code; test for classes with errors.Is.
 func ExampleCode() {
 	ctx := context.Background()

@@ -227,6 +227,47 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 	}
 }
 
+// TestSubscribeAnyOf: one subscription for a user's extension or their
+// room delivers both in publication order; filters are checked first.
+func TestSubscribeAnyOf(t *testing.T) {
+	s := &stub{}
+	c := newStub(t, s, nil)
+	ctx := context.Background()
+	for _, bad := range []pbx.EventFilter{
+		{AnyOf: []pbx.EventFilter{{AnyOf: []pbx.EventFilter{{}}}}},
+		{AnyOf: []pbx.EventFilter{{Extensions: []pbx.ExtensionID{"10;01"}}}},
+	} {
+		if _, err := c.Subscribe(ctx, &bad, nil); !errors.Is(err, pbx.ErrInvalid) {
+			t.Errorf("Subscribe(%+v) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	f := &pbx.EventFilter{AnyOf: []pbx.EventFilter{
+		{Extensions: []pbx.ExtensionID{"1001"}},
+		{Conferences: []pbx.ConferenceID{"400"}},
+	}}
+	sub, err := c.Subscribe(ctx, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.AnyOf[0].Extensions[0] = "1002" // the subscription keeps its own copy
+	s.sink.Publish(&pbx.DNDChanged{Extension: "1001", Enabled: true})
+	s.sink.Publish(&pbx.DNDChanged{Extension: "1002", Enabled: true})
+	s.sink.Publish(&pbx.ConferenceLocked{Conference: "400", Locked: true})
+	s.sink.Publish(&pbx.ConferenceLocked{Conference: "401", Locked: true})
+	s.sink.Publish(&pbx.DNDChanged{Extension: "1001", Enabled: false})
+	var got []string
+	for range 3 {
+		e, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Kind().String())
+	}
+	if want := "dnd.changed conference.locked dnd.changed"; strings.Join(got, " ") != want {
+		t.Fatalf("events %v, want %s", got, want)
+	}
+}
+
 func TestSubscriptionOverflowKeepsNewest(t *testing.T) {
 	s := &stub{}
 	c := newStub(t, s, nil)
@@ -254,6 +295,7 @@ func TestFilterMatch(t *testing.T) {
 	call := &pbx.CallStarted{Call: pbx.Call{ID: "leg2", LinkedID: "leg1", Extension: "1001"}}
 	member := &pbx.QueueMemberPaused{Queue: "sales", Member: pbx.QueueMember{Interface: "Local/1004@from-queue/n"}}
 	lost := &pbx.BackendDisconnected{}
+	mine := []pbx.EventFilter{{Extensions: []pbx.ExtensionID{"1001"}}, {Queues: []pbx.QueueID{"sales"}}}
 	tests := []struct {
 		name string
 		f    *pbx.EventFilter
@@ -269,6 +311,10 @@ func TestFilterMatch(t *testing.T) {
 		{"queue and member extension", &pbx.EventFilter{Queues: []pbx.QueueID{"sales"}, Extensions: []pbx.ExtensionID{"1004"}}, member, true},
 		{"other queue", &pbx.EventFilter{Queues: []pbx.QueueID{"support"}}, member, false},
 		{"lifecycle passes any filter", &pbx.EventFilter{Kinds: []pbx.EventKind{pbx.KindCallEnded}, Queues: []pbx.QueueID{"x"}}, lost, true},
+		{"AnyOf: first alternative", &pbx.EventFilter{AnyOf: mine}, call, true},
+		{"AnyOf: second alternative", &pbx.EventFilter{AnyOf: mine}, member, true},
+		{"AnyOf: neither", &pbx.EventFilter{AnyOf: mine}, &pbx.CallStarted{Call: pbx.Call{ID: "x", Extension: "1002"}}, false},
+		{"AnyOf and a field", &pbx.EventFilter{Kinds: []pbx.EventKind{pbx.KindCallEnded}, AnyOf: mine}, call, false},
 	}
 	for _, tc := range tests {
 		if got := tc.f.Match(tc.e); got != tc.want {

@@ -13,6 +13,10 @@ import (
 // value matches. The zero filter selects every event. BackendDisconnected,
 // BackendReconnected and EventsDropped are about the stream itself and are
 // always delivered.
+//
+// AnyOf selects what one of several filters selects, in one ordered
+// stream: a user's extension or the rooms they are in, say, where two
+// subscriptions would lose the order between their events.
 type EventFilter struct {
 	Kinds       []EventKind
 	Extensions  []ExtensionID
@@ -20,6 +24,9 @@ type EventFilter struct {
 	Mailboxes   []MailboxID
 	Conferences []ConferenceID
 	Queues      []QueueID
+	// AnyOf, if not empty, must also match: at least one of its filters
+	// selects the event. Its filters may not have an AnyOf of their own.
+	AnyOf []EventFilter
 }
 
 // Match reports whether the filter selects e.
@@ -49,7 +56,7 @@ func (f *EventFilter) Match(e Event) bool {
 	if len(f.Queues) > 0 && !containsNonEmpty(f.Queues, s.queue) {
 		return false
 	}
-	return true
+	return len(f.AnyOf) == 0 || slices.ContainsFunc(f.AnyOf, func(g EventFilter) bool { return g.Match(e) })
 }
 
 func containsNonEmpty[T ~string](set []T, v T) bool {
@@ -57,6 +64,14 @@ func containsNonEmpty[T ~string](set []T, v T) bool {
 }
 
 func (f *EventFilter) validate() error {
+	for i := range f.AnyOf {
+		if len(f.AnyOf[i].AnyOf) > 0 {
+			return invalidf("event filter: AnyOf nested in AnyOf")
+		}
+		if err := f.AnyOf[i].validate(); err != nil {
+			return err
+		}
+	}
 	for _, k := range f.Kinds {
 		if k <= KindUnknown || k >= numEventKinds {
 			return invalidf("unknown event kind %d", int(k))
@@ -102,7 +117,19 @@ func (f *EventFilter) clone() EventFilter {
 		Mailboxes:   slices.Clone(f.Mailboxes),
 		Conferences: slices.Clone(f.Conferences),
 		Queues:      slices.Clone(f.Queues),
+		AnyOf:       cloneFilters(f.AnyOf),
 	}
+}
+
+func cloneFilters(fs []EventFilter) []EventFilter {
+	if fs == nil {
+		return nil
+	}
+	out := make([]EventFilter, len(fs))
+	for i := range fs {
+		out[i] = fs[i].clone()
+	}
+	return out
 }
 
 // SubscribeOptions tunes a subscription. The zero value is the default.

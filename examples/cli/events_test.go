@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pbxkit/pbxkit/pbx"
 )
 
 // follow runs "events --follow" with args in the background and returns
@@ -191,4 +194,42 @@ func TestEventsWindow(t *testing.T) {
 			t.Errorf("bad line %q: %v", l, err)
 		}
 	}
+}
+
+func TestScopeFlags(t *testing.T) {
+	s := scopeFlags{exts: []string{"1010", "1011"}, rooms: []string{"400"}}
+	var all pbx.EventFilter
+	s.apply(&all, false)
+	if len(all.Extensions) != 2 || len(all.Conferences) != 1 || len(all.AnyOf) != 0 {
+		t.Errorf("without --any: %+v", all)
+	}
+	var anyOf pbx.EventFilter
+	s.apply(&anyOf, true)
+	want := []pbx.EventFilter{{Extensions: []pbx.ExtensionID{"1010", "1011"}}, {Conferences: []pbx.ConferenceID{"400"}}}
+	if len(anyOf.Extensions) != 0 || len(anyOf.Conferences) != 0 || !reflect.DeepEqual(anyOf.AnyOf, want) {
+		t.Errorf("with --any: %+v", anyOf)
+	}
+	// It selects events about either subject.
+	for _, tc := range []struct {
+		e    pbx.Event
+		want bool
+	}{
+		{&pbx.DNDChanged{Extension: "1011"}, true},
+		{&pbx.ConferenceLocked{Conference: "400"}, true},
+		{&pbx.ConferenceLocked{Conference: "401"}, false},
+		{&pbx.DNDChanged{Extension: "1001"}, false},
+	} {
+		if got := anyOf.Match(tc.e); got != tc.want {
+			t.Errorf("Match(%+v) = %v, want %v", tc.e, got, tc.want)
+		}
+	}
+}
+
+func TestEventsAny(t *testing.T) {
+	t.Parallel()
+	r := pbxctl(t, "events", "--any", "--ext", "10;10", "--for", "10ms")
+	if r.code != 1 || !strings.Contains(r.stderr, "invalid") {
+		t.Errorf("a bad extension under --any: exit %d, %q", r.code, r.stderr)
+	}
+	pbxctl(t, "events", "--any", "--ext", "1010", "--conference", "400", "--for", "10ms").ok(t)
 }

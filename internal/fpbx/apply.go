@@ -203,6 +203,9 @@ func (g *GraphQLApplier) query(ctx context.Context, token, q string, data any) e
 func (g *GraphQLApplier) do(req *http.Request, out any) error {
 	resp, err := g.client().Do(req)
 	if err != nil {
+		if req.Context().Err() != nil {
+			return err // the caller's deadline or cancellation, which err wraps
+		}
 		return pbx.Errorf(pbx.Unavailable, "%w", err)
 	}
 	defer resp.Body.Close()

@@ -424,9 +424,9 @@ func TestSeedExtensions(t *testing.T) {
 				if got := queryString(t, db, "SELECT `mohclass` FROM `users` WHERE `extension` = ?", e.Number); got != "default" {
 					t.Errorf("users %s mohclass = %q, want the column default", e.Number, got)
 				}
-				wantSip(t, sipRows(t, db, e.Number), want.Sip)
+				wantSIP(t, sipRows(t, db, e.Number), want.SIP)
 				seen := map[int]string{}
-				for _, k := range want.Sip {
+				for _, k := range want.SIP {
 					if k.Flags < 2 {
 						t.Errorf("sip %s %s flags %d: 1 means disabled, rows start at 2", e.Number, k.Keyword, k.Flags)
 					}
@@ -532,8 +532,8 @@ func sipRows(t *testing.T, db *sql.DB, id string) []KeywordRow {
 	return got
 }
 
-// wantSip compares the sip rows read back with want, keyword by keyword.
-func wantSip(t *testing.T, got, want []KeywordRow) {
+// wantSIP compares the sip rows read back with want, keyword by keyword.
+func wantSIP(t *testing.T, got, want []KeywordRow) {
 	t.Helper()
 	byKeyword := map[string]KeywordRow{}
 	for _, k := range got {
@@ -576,7 +576,7 @@ func TestRows(t *testing.T) {
 	if k, _ := fp.Keyword("dtmfmode"); k.Data != "rfc4733" {
 		t.Errorf("FreePBX dtmfmode = %q, want rfc4733", k.Data)
 	}
-	for i, k := range fp.Sip {
+	for i, k := range fp.SIP {
 		if k.Flags != i+2 {
 			t.Errorf("FreePBX sip %s flags %d, want %d", k.Keyword, k.Flags, i+2)
 		}

@@ -68,12 +68,12 @@ type KeywordRow struct {
 type ExtensionRows struct {
 	Users   Row
 	Devices Row
-	Sip     []KeywordRow
+	SIP     []KeywordRow
 }
 
 // Keyword returns the sip row with that keyword.
 func (r ExtensionRows) Keyword(keyword string) (KeywordRow, bool) {
-	for _, k := range r.Sip {
+	for _, k := range r.SIP {
 		if k.Keyword == keyword {
 			return k, true
 		}
@@ -323,7 +323,7 @@ func Rows(distro Distro, e FixtureExtension) ExtensionRows {
 		} else {
 			flags++
 		}
-		r.Sip = append(r.Sip, KeywordRow{ID: e.Number, Keyword: k.name, Data: fill.Replace(k.data), Flags: flags})
+		r.SIP = append(r.SIP, KeywordRow{ID: e.Number, Keyword: k.name, Data: fill.Replace(k.data), Flags: flags})
 	}
 	return r
 }
@@ -370,7 +370,7 @@ func SeedExtensions(t testing.TB, db *sql.DB, distro Distro, exts ...FixtureExte
 				t.Fatalf("seeding extension %s: %v", e.Number, err)
 			}
 		}
-		for _, k := range r.Sip {
+		for _, k := range r.SIP {
 			row := Row{Table: "sip", Columns: []string{"id", "keyword", "data", "flags"}, Values: []any{k.ID, k.Keyword, k.Data, k.Flags}}
 			if err := insert(ctx, tx, row); err != nil {
 				t.Fatalf("seeding extension %s: %v", e.Number, err)

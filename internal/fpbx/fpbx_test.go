@@ -121,8 +121,8 @@ func (x *fixture) golden(t *testing.T, num, tech string) {
 		sip = append(sip, k)
 	}
 	rs.Close()
-	if !slices.Equal(sip, rows.Sip) {
-		t.Errorf("sip rows differ from the GUI's:\n%s", diffKeywords(sip, rows.Sip))
+	if !slices.Equal(sip, rows.SIP) {
+		t.Errorf("sip rows differ from the GUI's:\n%s", diffKeywords(sip, rows.SIP))
 	}
 	if got, want := x.astdb(t, num), distrotest.AstDBKeys(x.dd.d, want); !maps.Equal(got, want) {
 		t.Errorf("astdb keys differ from the GUI's:\n%s", diffMaps(got, want))

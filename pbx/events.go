@@ -392,41 +392,110 @@ type EventsDropped struct {
 	Count int `json:"count"`
 }
 
-func (*CallStarted) Kind() EventKind              { return KindCallStarted }
-func (*CallRinging) Kind() EventKind              { return KindCallRinging }
-func (*CallAnswered) Kind() EventKind             { return KindCallAnswered }
-func (*CallBridged) Kind() EventKind              { return KindCallBridged }
-func (*CallTransferred) Kind() EventKind          { return KindCallTransferred }
-func (*CallEnded) Kind() EventKind                { return KindCallEnded }
-func (*DeviceStateChanged) Kind() EventKind       { return KindDeviceStateChanged }
-func (*ContactRegistered) Kind() EventKind        { return KindContactRegistered }
-func (*ContactUnregistered) Kind() EventKind      { return KindContactUnregistered }
-func (*ContactStatusChanged) Kind() EventKind     { return KindContactStatusChanged }
-func (*DNDChanged) Kind() EventKind               { return KindDNDChanged }
-func (*ForwardChanged) Kind() EventKind           { return KindForwardChanged }
-func (*FollowMeChanged) Kind() EventKind          { return KindFollowMeChanged }
-func (*CallWaitingChanged) Kind() EventKind       { return KindCallWaitingChanged }
-func (*ExtensionCreated) Kind() EventKind         { return KindExtensionCreated }
-func (*ExtensionUpdated) Kind() EventKind         { return KindExtensionUpdated }
-func (*ExtensionDeleted) Kind() EventKind         { return KindExtensionDeleted }
-func (*VoicemailReceived) Kind() EventKind        { return KindVoicemailReceived }
-func (*MailboxChanged) Kind() EventKind           { return KindMailboxChanged }
-func (*ConferenceStarted) Kind() EventKind        { return KindConferenceStarted }
-func (*ConferenceEnded) Kind() EventKind          { return KindConferenceEnded }
-func (*ConferenceJoined) Kind() EventKind         { return KindConferenceJoined }
-func (*ConferenceLeft) Kind() EventKind           { return KindConferenceLeft }
-func (*ParticipantMuted) Kind() EventKind         { return KindParticipantMuted }
-func (*ConferenceLocked) Kind() EventKind         { return KindConferenceLocked }
-func (*QueueCallerJoined) Kind() EventKind        { return KindQueueCallerJoined }
-func (*QueueCallerLeft) Kind() EventKind          { return KindQueueCallerLeft }
-func (*QueueMemberAdded) Kind() EventKind         { return KindQueueMemberAdded }
-func (*QueueMemberRemoved) Kind() EventKind       { return KindQueueMemberRemoved }
-func (*QueueMemberPaused) Kind() EventKind        { return KindQueueMemberPaused }
+// Kind returns KindCallStarted.
+func (*CallStarted) Kind() EventKind { return KindCallStarted }
+
+// Kind returns KindCallRinging.
+func (*CallRinging) Kind() EventKind { return KindCallRinging }
+
+// Kind returns KindCallAnswered.
+func (*CallAnswered) Kind() EventKind { return KindCallAnswered }
+
+// Kind returns KindCallBridged.
+func (*CallBridged) Kind() EventKind { return KindCallBridged }
+
+// Kind returns KindCallTransferred.
+func (*CallTransferred) Kind() EventKind { return KindCallTransferred }
+
+// Kind returns KindCallEnded.
+func (*CallEnded) Kind() EventKind { return KindCallEnded }
+
+// Kind returns KindDeviceStateChanged.
+func (*DeviceStateChanged) Kind() EventKind { return KindDeviceStateChanged }
+
+// Kind returns KindContactRegistered.
+func (*ContactRegistered) Kind() EventKind { return KindContactRegistered }
+
+// Kind returns KindContactUnregistered.
+func (*ContactUnregistered) Kind() EventKind { return KindContactUnregistered }
+
+// Kind returns KindContactStatusChanged.
+func (*ContactStatusChanged) Kind() EventKind { return KindContactStatusChanged }
+
+// Kind returns KindDNDChanged.
+func (*DNDChanged) Kind() EventKind { return KindDNDChanged }
+
+// Kind returns KindForwardChanged.
+func (*ForwardChanged) Kind() EventKind { return KindForwardChanged }
+
+// Kind returns KindFollowMeChanged.
+func (*FollowMeChanged) Kind() EventKind { return KindFollowMeChanged }
+
+// Kind returns KindCallWaitingChanged.
+func (*CallWaitingChanged) Kind() EventKind { return KindCallWaitingChanged }
+
+// Kind returns KindExtensionCreated.
+func (*ExtensionCreated) Kind() EventKind { return KindExtensionCreated }
+
+// Kind returns KindExtensionUpdated.
+func (*ExtensionUpdated) Kind() EventKind { return KindExtensionUpdated }
+
+// Kind returns KindExtensionDeleted.
+func (*ExtensionDeleted) Kind() EventKind { return KindExtensionDeleted }
+
+// Kind returns KindVoicemailReceived.
+func (*VoicemailReceived) Kind() EventKind { return KindVoicemailReceived }
+
+// Kind returns KindMailboxChanged.
+func (*MailboxChanged) Kind() EventKind { return KindMailboxChanged }
+
+// Kind returns KindConferenceStarted.
+func (*ConferenceStarted) Kind() EventKind { return KindConferenceStarted }
+
+// Kind returns KindConferenceEnded.
+func (*ConferenceEnded) Kind() EventKind { return KindConferenceEnded }
+
+// Kind returns KindConferenceJoined.
+func (*ConferenceJoined) Kind() EventKind { return KindConferenceJoined }
+
+// Kind returns KindConferenceLeft.
+func (*ConferenceLeft) Kind() EventKind { return KindConferenceLeft }
+
+// Kind returns KindParticipantMuted.
+func (*ParticipantMuted) Kind() EventKind { return KindParticipantMuted }
+
+// Kind returns KindConferenceLocked.
+func (*ConferenceLocked) Kind() EventKind { return KindConferenceLocked }
+
+// Kind returns KindQueueCallerJoined.
+func (*QueueCallerJoined) Kind() EventKind { return KindQueueCallerJoined }
+
+// Kind returns KindQueueCallerLeft.
+func (*QueueCallerLeft) Kind() EventKind { return KindQueueCallerLeft }
+
+// Kind returns KindQueueMemberAdded.
+func (*QueueMemberAdded) Kind() EventKind { return KindQueueMemberAdded }
+
+// Kind returns KindQueueMemberRemoved.
+func (*QueueMemberRemoved) Kind() EventKind { return KindQueueMemberRemoved }
+
+// Kind returns KindQueueMemberPaused.
+func (*QueueMemberPaused) Kind() EventKind { return KindQueueMemberPaused }
+
+// Kind returns KindQueueMemberStatusChanged.
 func (*QueueMemberStatusChanged) Kind() EventKind { return KindQueueMemberStatusChanged }
-func (*CDRPosted) Kind() EventKind                { return KindCDRPosted }
-func (*BackendDisconnected) Kind() EventKind      { return KindBackendDisconnected }
-func (*BackendReconnected) Kind() EventKind       { return KindBackendReconnected }
-func (*EventsDropped) Kind() EventKind            { return KindEventsDropped }
+
+// Kind returns KindCDRPosted.
+func (*CDRPosted) Kind() EventKind { return KindCDRPosted }
+
+// Kind returns KindBackendDisconnected.
+func (*BackendDisconnected) Kind() EventKind { return KindBackendDisconnected }
+
+// Kind returns KindBackendReconnected.
+func (*BackendReconnected) Kind() EventKind { return KindBackendReconnected }
+
+// Kind returns KindEventsDropped.
+func (*EventsDropped) Kind() EventKind { return KindEventsDropped }
 
 func (e *CallStarted) scope() eventScope          { return callScope(&e.Call) }
 func (e *CallRinging) scope() eventScope          { return callScope(&e.Call) }

@@ -3,6 +3,7 @@ package freeswitch
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +34,8 @@ type confJSON struct {
 }
 
 // jsonList runs "conference json_list" (every room), or "conference <room>
-// json_list"; an unknown room is NotFound.
+// json_list"; an inactive room is NotFound. mod_conference prints the
+// array with cJSON_Print: indented, which the JSON decoder does not mind.
 func (b *backend) jsonList(ctx context.Context, room pbx.ConferenceID) ([]confJSON, error) {
 	args := []string{"json_list"}
 	if room != "" {
@@ -41,17 +43,21 @@ func (b *backend) jsonList(ctx context.Context, room pbx.ConferenceID) ([]confJS
 	}
 	body, err := b.conn.API(ctx, "conference", args...)
 	if err != nil {
-		return nil, err
+		return nil, err // "-ERR Conference <room> not found" is NotFound
 	}
-	if !strings.HasPrefix(strings.TrimSpace(body), "[") {
-		if room != "" {
-			return nil, pbx.Errorf(pbx.NotFound, "no active conference %s: %s", room, strings.TrimSpace(body))
-		}
-		return nil, nil // "No active conferences."
+	// mod_conference looks for a running room first, then for the
+	// commands that need none: an inactive room named "list", "count" or
+	// "json_list" is answered by that command.
+	inactive := func() error { return pbx.Errorf(pbx.NotFound, "no active conference %s", room) }
+	if room != "" && !strings.HasPrefix(body, "[") {
+		return nil, inactive()
 	}
 	var rooms []confJSON
 	if err := json.Unmarshal([]byte(body), &rooms); err != nil {
 		return nil, pbx.Errorf(pbx.Internal, "reading the conference list: %w", err)
+	}
+	if room != "" && !slices.ContainsFunc(rooms, func(r confJSON) bool { return r.Name == string(room) }) {
+		return nil, inactive()
 	}
 	return rooms, nil
 }
@@ -116,7 +122,8 @@ func (b *backend) Participants(ctx context.Context, id pbx.ConferenceID) ([]pbx.
 }
 
 // memberCommand runs "conference <room> <cmd> <member>". mod_conference
-// answers "OK ..." or, for an unknown member, "Non-Existant ID <id>".
+// answers "+OK ..." or, for an unknown member, "-ERR Non-Existant ID <id>"
+// (NotFound).
 func (b *backend) memberCommand(ctx context.Context, room pbx.ConferenceID, cmd string, p pbx.ParticipantID) error {
 	if _, err := strconv.ParseUint(string(p), 10, 31); err != nil {
 		return pbx.Errorf(pbx.NotFound, "no member %q in %s: mod_conference numbers its members", p, room)
@@ -124,11 +131,13 @@ func (b *backend) memberCommand(ctx context.Context, room pbx.ConferenceID, cmd 
 	return b.conferenceCommand(ctx, string(room), cmd, string(p))
 }
 
-// conferenceCommand runs a conference command that answers "OK ..." when
-// it succeeds.
+// conferenceCommand runs a conference command that answers "+OK ..." when
+// it succeeds (older releases answer "OK ..."). Errors start with "-ERR",
+// which the connection reports; any other text, such as the syntax line
+// written for a missing member argument, is an error too.
 func (b *backend) conferenceCommand(ctx context.Context, args ...string) error {
 	reply, err := b.conn.API(ctx, "conference", args...)
-	if err == nil && !strings.HasPrefix(reply, "OK") {
+	if err == nil && !strings.HasPrefix(reply, "+OK") && !strings.HasPrefix(reply, "OK") {
 		err = &esl.Error{Command: "conference", Reply: reply}
 	}
 	return err

@@ -2,11 +2,16 @@ package esltest
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// confEnergyLevel is the energy-level param of the vanilla configuration's
+// "default" conference profile, which every member starts with.
+const confEnergyLevel = 100
 
 // conference is a mod_conference room.
 type conference struct {
@@ -18,6 +23,9 @@ type conference struct {
 	nextID  int
 }
 
+// member is a conference member. Its input and output volumes stay 0 and
+// its energy level confEnergyLevel: the simulation has no command that
+// changes them.
 type member struct {
 	id        int
 	ch        *channel
@@ -62,7 +70,7 @@ func (sw *switchState) fireConfLocked(cf *conference, m *member, action string, 
 			Header{"Mute-Detect", "false"},
 			Header{"Member-ID", strconv.Itoa(m.id)},
 			Header{"Member-Type", memberType(m)},
-			Header{"Energy-Level", "100"},
+			Header{"Energy-Level", strconv.Itoa(confEnergyLevel)},
 		)
 	}
 	ev.Headers = append(ev.Headers, Header{"Action", action})
@@ -131,6 +139,14 @@ func (sw *switchState) confNames() []string {
 	return names
 }
 
+// listed returns the members in mod_conference's list order: a member
+// joins at the head of the list, so the newest comes first.
+func (cf *conference) listed() []*member {
+	ms := slices.Clone(cf.members)
+	slices.Reverse(ms)
+	return ms
+}
+
 func confFlags(cf *conference) string {
 	f := []string{}
 	if cf.locked {
@@ -140,6 +156,8 @@ func confFlags(cf *conference) string {
 	return strings.Join(f, "|")
 }
 
+// confHeader is the line conference_api_sub_list writes before each room's
+// members in "conference list".
 func (sw *switchState) confHeader(cf *conference) string {
 	n := len(cf.members)
 	s := ""
@@ -153,6 +171,9 @@ func (sw *switchState) confHeader(cf *conference) string {
 	return fmt.Sprintf("+OK Conference %s (%d member%s rate: %d%s flags: %s)\n", cf.name, n, s, 8000, locked, confFlags(cf))
 }
 
+// memberFlags are the flag words of a member line, in conference_list's
+// order (hear, speak, talking, hold, video, floor, vid-floor, moderator,
+// ghost); the simulation has no talking, held, video or ghost members.
 func memberFlags(m *member) string {
 	var f []string
 	if !m.deaf {
@@ -170,103 +191,216 @@ func memberFlags(m *member) string {
 	return strings.Join(f, "|")
 }
 
+// confMembers writes conference_list's member lines:
+// id, channel name, UUID, caller ID name and number, flags, input volume,
+// output volume and energy level, separated by d.
 func (sw *switchState) confMembers(cf *conference, d string) string {
 	var b strings.Builder
-	for _, m := range cf.members {
-		fmt.Fprintf(&b, "%d%s%s%s%s%s%s%s%s%s%s%s%d%s%d%s%d%s%d\n", m.id, d, m.ch.name, d, m.ch.uuid, d,
-			m.ch.cidName, d, m.ch.cidNum, d, memberFlags(m), d, 0, d, 0, d, 0, d, 100)
+	for _, m := range cf.listed() {
+		fmt.Fprintf(&b, "%d%s%s%s%s%s%s%s%s%s%s%s%d%s%d%s%d\n", m.id, d, m.ch.name, d, m.ch.uuid, d,
+			m.ch.cidName, d, m.ch.cidNum, d, memberFlags(m), d, 0, d, 0, d, confEnergyLevel)
 	}
 	return b.String()
 }
 
-func (sw *switchState) confJSON(cf *conference) []byte {
-	b := []byte(`{"conference_name":`)
-	b = appendCJSONString(b, cf.name)
-	b = fmt.Appendf(b, `,"member_count":%d,"ghost_count":0,"rate":8000,"run_time":%d,"conference_uuid":`, len(cf.members), int(time.Since(cf.created).Seconds()))
-	b = appendCJSONString(b, cf.uuid)
-	b = append(b, `,"machine_name":`...)
-	b = appendCJSONString(b, sw.s.opts.Hostname)
-	b = fmt.Appendf(b, `,"locked":%t,"destruct":false,"wait_mod":false,"audio_always":false,"running":true,"answered":true,"enforce_min":false,"bridge_to":false,"dynamic":true,"exit_sound":true,"enter_sound":true,"recording":false,"video_bridge":false,"video_floor_only":false,"video_rfc4579":false,"variables":{},"members":[`, cf.locked)
-	for i, m := range cf.members {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = fmt.Appendf(b, `{"type":"caller","id":%d,"flags":{"can_hear":%t,"can_see":true,"can_speak":%t,"hold":false,"mute_detect":false,"talking":false,"has_video":false,"video_bridge":false,"has_floor":%t,"is_moderator":%t,"end_conference":false,"is_ghost":false},"uuid":`,
-			m.id, !m.deaf, !m.muted, m.floor, m.moderator)
-		b = appendCJSONString(b, m.ch.uuid)
-		b = append(b, `,"caller_id_name":`...)
-		b = appendCJSONString(b, validUTF8(m.ch.cidName))
-		b = append(b, `,"caller_id_number":`...)
-		b = appendCJSONString(b, m.ch.cidNum)
-		b = fmt.Appendf(b, `,"join_time":%d,"last_talking":0,"energy":100,"volume_in":0,"volume_out":0,"output-volume":0,"input-volume":0}`, int(time.Since(m.joined).Seconds()))
+// A cJSON tree: cjObject and cjArray hold strings, ints, bools and further
+// objects and arrays.
+type (
+	cjObject []cjMember
+	cjMember struct {
+		key string
+		val any
 	}
-	return append(b, "]}"...)
+	cjArray []any
+)
+
+// appendCJSON appends v as FreeSWITCH's cJSON_Print (formatted) or
+// cJSON_PrintUnformatted writes it. Formatted, an object puts each member
+// on a line of its own, indented with one tab per level and with a tab
+// after the colon, and closes at its parent's indentation; an array stays
+// on one line with ", " between its elements.
+func appendCJSON(b []byte, v any, depth int, format bool) []byte {
+	switch v := v.(type) {
+	case string:
+		return appendCJSONString(b, v)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case cjArray:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+				if format {
+					b = append(b, ' ')
+				}
+			}
+			b = appendCJSON(b, e, depth+1, format)
+		}
+		return append(b, ']')
+	case cjObject:
+		depth++
+		b = append(b, '{')
+		if format {
+			b = append(b, '\n')
+		}
+		for i, m := range v {
+			if format {
+				b = append(b, strings.Repeat("\t", depth)...)
+			}
+			b = appendCJSONString(b, m.key)
+			b = append(b, ':')
+			if format {
+				b = append(b, '\t')
+			}
+			b = appendCJSON(b, m.val, depth, format)
+			if i < len(v)-1 {
+				b = append(b, ',')
+			}
+			if format {
+				b = append(b, '\n')
+			}
+		}
+		if format {
+			b = append(b, strings.Repeat("\t", depth-1)...)
+		}
+		return append(b, '}')
+	}
+	panic(fmt.Sprintf("esltest: no cJSON form for %T", v))
 }
 
-// apiConference implements the conference API commands the backend uses.
+// confJSON is a room as conference_jlist builds it for json_list.
+func (sw *switchState) confJSON(cf *conference) cjObject {
+	members := cjArray{}
+	for _, m := range cf.listed() {
+		members = append(members, cjObject{
+			{"type", "caller"},
+			{"id", m.id},
+			{"flags", cjObject{
+				{"can_hear", !m.deaf},
+				{"can_see", true},
+				{"can_speak", !m.muted},
+				{"hold", false},
+				{"mute_detect", false},
+				{"talking", false},
+				{"has_video", false},
+				{"video_bridge", false},
+				{"has_floor", m.floor},
+				{"is_moderator", m.moderator},
+				{"end_conference", false},
+			}},
+			{"uuid", m.ch.uuid},
+			{"caller_id_name", m.ch.cidName},
+			{"caller_id_number", m.ch.cidNum},
+			{"join_time", int(time.Since(m.joined).Seconds())},
+			{"last_talking", 0},
+			{"energy", confEnergyLevel},
+			{"volume_in", 0},
+			{"volume_out", 0},
+			{"output-volume", 0},
+			{"input-volume", 0},
+		})
+	}
+	return cjObject{
+		{"conference_name", cf.name},
+		{"member_count", len(cf.members)},
+		{"ghost_count", 0},
+		{"rate", 8000},
+		{"run_time", int(time.Since(cf.created).Seconds())},
+		{"conference_uuid", cf.uuid},
+		{"canvas_count", 0},
+		{"max_bw_in", 0},
+		{"force_bw_in", 0},
+		{"video_floor_packets", 0},
+		{"locked", cf.locked},
+		{"destruct", false},
+		{"wait_mod", false},
+		{"audio_always", false},
+		{"running", true},
+		{"answered", true},
+		{"enforce_min", false},
+		{"bridge_to", false},
+		{"dynamic", true},
+		{"exit_sound", true},
+		{"enter_sound", true},
+		{"recording", false},
+		{"video_bridge", false},
+		{"video_floor_only", false},
+		{"video_rfc4579", false},
+		{"variables", cjObject{}},
+		{"members", members},
+	}
+}
+
+// confJSONList is conference_api_sub_json_list: an array of the rooms,
+// formatted unless compact, with no newline after it.
+func (sw *switchState) confJSONList(rooms []*conference, compact bool) string {
+	list := cjArray{}
+	for _, cf := range rooms {
+		list = append(list, sw.confJSON(cf))
+	}
+	return string(appendCJSON(nil, list, 0, !compact))
+}
+
+// memberSyntax is the syntax of the member commands, which the dispatcher
+// writes (without a newline) when the member argument is missing or not
+// understood.
+var memberSyntax = map[string]string{
+	"kick":   "<[member_id|all|last|non_moderator]> [<optional sound file>]",
+	"hup":    "<[member_id|all|last|non_moderator]>",
+	"mute":   "<[member_id|all]|last|non_moderator> [<quiet>]",
+	"tmute":  "<[member_id|all]|last|non_moderator> [<quiet>]",
+	"unmute": "<[member_id|all]|last|non_moderator> [<quiet>]",
+	"deaf":   "<[member_id|all]|last|non_moderator>",
+	"undeaf": "<[member_id|all]|last|non_moderator>",
+}
+
+// cAtoi converts s as glibc's atoi does (strtol: leading blanks, a sign,
+// then digits, 0 if none, clamped on overflow) and the result as storing
+// it in a uint32_t does.
+func cAtoi(s string) uint32 {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	n, _ := strconv.ParseInt(s[:i], 10, 64) // out of range: clamped, as strtol does
+	return uint32(n)
+}
+
+// apiConference implements the conference API commands the backend uses,
+// dispatched as conference_api_main_real and conference_api_dispatch do:
+// a running room's name first, then the commands that need no room.
 func (sw *switchState) apiConference(arg string) string {
-	a := args(arg, 10)
+	a := args(arg, 25)
 	if len(a) == 0 {
 		return "-ERR Usage: conference <conference_name> <command> [args]\n"
 	}
 	s := sw.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch strings.ToLower(a[0]) {
-	case "list":
-		if len(sw.confs) == 0 {
-			return "No active conferences.\n"
-		}
-		d := ";"
-		if len(a) > 2 && strings.EqualFold(a[1], "delim") {
-			d = a[2]
-		}
-		var b strings.Builder
-		for _, n := range sw.confNames() {
-			cf := sw.confs[n]
-			b.WriteString(sw.confHeader(cf))
-			if !(len(a) > 1 && strings.EqualFold(a[1], "summary")) {
-				b.WriteString(sw.confMembers(cf, d))
-			}
-		}
-		return b.String()
-	case "json_list":
-		b := []byte{'['}
-		for i, n := range sw.confNames() {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, sw.confJSON(sw.confs[n])...)
-		}
-		return string(append(b, ']'))
-	}
 	cf := sw.confs[a[0]]
 	if cf == nil {
+		var rooms []*conference
+		for _, n := range sw.confNames() {
+			rooms = append(rooms, sw.confs[n])
+		}
+		switch strings.ToLower(a[0]) {
+		case "list":
+			return sw.confList(rooms, a)
+		case "count":
+			return strconv.Itoa(len(rooms))
+		case "json_list":
+			return sw.confJSONList(rooms, len(a) == 2 && a[1] == "compact")
+		}
 		return fmt.Sprintf("-ERR Conference %s not found\n", a[0])
 	}
 	if len(a) < 2 {
-		return "-ERR Usage: conference <conference_name> <command> [args]\n"
-	}
-	members := func() []*member {
-		if len(a) < 3 {
-			return nil
-		}
-		switch strings.ToLower(a[2]) {
-		case "all":
-			return append([]*member(nil), cf.members...)
-		case "last":
-			if len(cf.members) > 0 {
-				return []*member{cf.members[len(cf.members)-1]}
-			}
-			return nil
-		}
-		id, _ := strconv.Atoi(a[2])
-		for _, m := range cf.members {
-			if m.id == id {
-				return []*member{m}
-			}
-		}
-		return nil
+		return "Conference command, not specified.\nTry 'help'\n"
 	}
 	sub := strings.ToLower(a[1])
 	switch sub {
@@ -274,52 +408,111 @@ func (sw *switchState) apiConference(arg string) string {
 		d := ";"
 		if len(a) > 3 && strings.EqualFold(a[2], "delim") {
 			d = a[3]
-		}
-		if len(a) > 2 && strings.EqualFold(a[2], "count") {
-			return strconv.Itoa(len(cf.members)) + "\n"
+		} else if len(a) > 2 && strings.EqualFold(a[2], "count") {
+			return strconv.Itoa(len(cf.members))
 		}
 		return sw.confMembers(cf, d)
 	case "json_list":
-		return "[" + string(sw.confJSON(cf)) + "]"
+		return sw.confJSONList([]*conference{cf}, len(a) == 3 && a[2] == "compact")
 	case "count":
-		return strconv.Itoa(len(cf.members)) + "\n"
+		return strconv.Itoa(len(cf.members))
 	case "lock", "unlock":
 		cf.locked = sub == "lock"
 		sw.fireConfLocked(cf, nil, sub)
-		return fmt.Sprintf("OK %s %sed\n", cf.name, sub)
-	case "kick", "hup", "mute", "unmute", "deaf", "undeaf", "tmute":
-		ms := members()
-		if len(ms) == 0 {
-			if len(a) < 3 {
-				return "-ERR Usage: conference <conference_name> " + sub + " <[member_id|all|last|non_moderator]>\n"
-			}
-			return fmt.Sprintf("Non-Existant ID %s\n", a[2])
-		}
-		var b strings.Builder
-		for _, m := range ms {
-			switch sub {
-			case "kick":
-				fmt.Fprintf(&b, "OK kicked %d\n", m.id)
-				sw.fireConfLocked(cf, m, "kick-member")
-				sw.hangupLocked(m.ch, "NORMAL_CLEARING")
-			case "hup":
-				fmt.Fprintf(&b, "OK hup %d\n", m.id)
-				sw.hangupLocked(m.ch, "NORMAL_CLEARING")
-			case "mute", "unmute", "tmute":
-				op := sub
-				if op == "tmute" {
-					op = map[bool]string{true: "unmute", false: "mute"}[m.muted]
-				}
-				m.muted = op == "mute"
-				fmt.Fprintf(&b, "OK %s %d\n", op, m.id)
-				sw.fireConfLocked(cf, m, op+"-member")
-			case "deaf", "undeaf":
-				m.deaf = sub == "deaf"
-				fmt.Fprintf(&b, "OK %s %d\n", sub, m.id)
-				sw.fireConfLocked(cf, m, sub+"-member")
-			}
-		}
-		return b.String()
+		return fmt.Sprintf("+OK %s %sed\n", a[0], sub)
+	case "kick", "hup", "mute", "unmute", "tmute", "deaf", "undeaf":
+		return sw.confMemberCommand(cf, sub, a[2:])
 	}
-	return "-ERR Unknown conference command\n"
+	return fmt.Sprintf("-ERR Conference command '%s' not found.\n", a[1])
+}
+
+// confList is "conference list" of every room: a header line per room,
+// then its members unless the argument is "summary"; or "+OK No active
+// conferences." when there is none.
+func (sw *switchState) confList(rooms []*conference, a []string) string {
+	if len(rooms) == 0 {
+		return "+OK No active conferences.\n"
+	}
+	d := ";"
+	if len(a) > 2 && strings.EqualFold(a[1], "delim") {
+		d = a[2]
+	}
+	var b strings.Builder
+	for _, cf := range rooms {
+		b.WriteString(sw.confHeader(cf))
+		if !(len(a) > 1 && strings.EqualFold(a[1], "summary")) {
+			b.WriteString(sw.confMembers(cf, d))
+		}
+	}
+	return b.String()
+}
+
+// confMemberCommand runs a member command on the members its first
+// argument names: an ID (read as atoi does), all, non_moderator (which
+// skips moderators, saying so), last (the highest ID) or var=value (the
+// first member whose channel has the variable set to the value).
+func (sw *switchState) confMemberCommand(cf *conference, cmd string, a []string) string {
+	target := ""
+	if len(a) > 0 {
+		target = a[0]
+	}
+	var b strings.Builder
+	id := cAtoi(target)
+	switch {
+	case id != 0:
+		i := slices.IndexFunc(cf.members, func(m *member) bool { return uint32(m.id) == id })
+		if i < 0 {
+			return fmt.Sprintf("-ERR Non-Existant ID %d\n", id)
+		}
+		sw.confMemberDo(cf, cf.members[i], cmd, &b)
+	case strings.EqualFold(target, "all"), strings.EqualFold(target, "non_moderator"):
+		nonMod := strings.EqualFold(target, "non_moderator")
+		for _, m := range cf.listed() {
+			if nonMod && m.moderator {
+				fmt.Fprintf(&b, "Skipping moderator (member id %d).\n", m.id)
+				continue
+			}
+			sw.confMemberDo(cf, m, cmd, &b)
+		}
+	case strings.EqualFold(target, "last"):
+		if len(cf.members) > 0 {
+			sw.confMemberDo(cf, slices.MaxFunc(cf.members, func(x, y *member) int { return x.id - y.id }), cmd, &b)
+		}
+	case strings.Contains(target, "="):
+		name, value, _ := strings.Cut(target, "=")
+		ms := cf.listed()
+		i := slices.IndexFunc(ms, func(m *member) bool { return m.ch.getVar(name) == value })
+		if i < 0 {
+			return "-ERR Non-Existant member\n"
+		}
+		sw.confMemberDo(cf, ms[i], cmd, &b)
+	default:
+		return cmd + " " + memberSyntax[cmd]
+	}
+	return b.String()
+}
+
+// confMemberDo runs cmd on m and writes its reply to b.
+func (sw *switchState) confMemberDo(cf *conference, m *member, cmd string, b *strings.Builder) {
+	switch cmd {
+	case "kick":
+		fmt.Fprintf(b, "+OK kicked %d\n", m.id)
+		sw.fireConfLocked(cf, m, "kick-member")
+		sw.hangupLocked(m.ch, "NORMAL_CLEARING")
+	case "hup":
+		fmt.Fprintf(b, "+OK hup %d\n", m.id)
+		sw.hangupLocked(m.ch, "NORMAL_CLEARING")
+	case "mute", "unmute", "tmute":
+		op := cmd
+		if op == "tmute" {
+			op = map[bool]string{true: "unmute", false: "mute"}[m.muted]
+		}
+		m.muted = op == "mute"
+		fmt.Fprintf(b, "+OK %s %d\n", op, m.id)
+		sw.fireConfLocked(cf, m, op+"-member")
+	case "deaf", "undeaf":
+		m.deaf = cmd == "deaf"
+		fmt.Fprintf(b, "+OK %s %d\n", cmd, m.id)
+		sw.fireConfLocked(cf, m, cmd+"-member")
+	}
 }

@@ -83,6 +83,9 @@ func TestSwitchThroughConn(t *testing.T) {
 	if _, err := c.API(ctx, "callcenter_config", "agent", "add", "1000@default", "callback"); err != nil {
 		t.Fatal(err)
 	}
+	if ev := waitEvent(t, sub, "CUSTOM"); ev.Get("CC-Action") != "agent-add" || ev.Get("CC-Agent-Type") != "callback" {
+		t.Errorf("%s", ev.String())
+	}
 	if _, err := c.API(ctx, "callcenter_config", "agent", "set", "status", "1000@default", status); err != nil {
 		t.Fatal(err)
 	}

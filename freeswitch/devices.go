@@ -154,8 +154,15 @@ func (b *backend) storeGet(ctx context.Context, key string) (string, error) {
 	return strings.TrimSpace(v), err
 }
 
+// maxDBValue is the longest value mod_db keeps: "db select" cuts longer
+// ones.
+const maxDBValue = 255
+
 // storePut writes a key of the store, or deletes it when value is "".
 func (b *backend) storePut(ctx context.Context, key, value string) error {
+	if b.opts.Store.Kind == "db" && len(value) > maxDBValue {
+		return pbx.Errorf(pbx.InvalidArgument, "%s: %d bytes, and mod_db keeps at most %d", key, len(value), maxDBValue)
+	}
 	arg := "insert/" + b.opts.Store.Realm + "/" + key + "/" + value
 	if value == "" {
 		arg = "delete/" + b.opts.Store.Realm + "/" + key

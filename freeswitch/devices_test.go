@@ -2,6 +2,7 @@ package freeswitch_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -57,6 +58,14 @@ func TestStore(t *testing.T) {
 			want("followme_time_1001", "25")
 			if got, err := devs.FollowMe(ctx, "1001"); err != nil || !got.Enabled || len(got.Numbers) != 2 || got.RingTime != fm.RingTime {
 				t.Fatalf("FollowMe = %+v, %v", got, err)
+			}
+			long := pbx.FollowMe{Enabled: true, Numbers: slices.Repeat([]string{"+15550100000000"}, 18)} // 287 bytes joined
+			err := devs.SetFollowMe(ctx, "1001", long)
+			if kind == "db" && pbx.Code(err) != pbx.InvalidArgument {
+				t.Fatalf("a follow-me list mod_db would cut: %v, want InvalidArgument", err)
+			}
+			if kind == "hash" && err != nil {
+				t.Fatalf("a long follow-me list in mod_hash: %v", err)
 			}
 			if _, err := devs.DND(ctx, "9999"); pbx.Code(err) != pbx.NotFound {
 				t.Fatalf("DND of a missing extension: %v", err)

@@ -81,6 +81,9 @@
 //	followme_numbers_1000    the numbers, comma-separated
 //	followme_time_1000       seconds each step rings
 //
+// mod_db keeps at most 255 bytes of a value: a longer one (a long
+// follow-me list) is refused with pbx.ErrInvalid rather than cut.
+//
 // A missing key means off. A Local_Extension that honours DND and
 // unconditional forwarding could start with:
 //

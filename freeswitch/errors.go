@@ -49,10 +49,12 @@ func ErrorCode(err error) pbx.ErrorCode {
 	case strings.Contains(text, "permission denied"):
 		return pbx.PermissionDenied
 	case strings.Contains(text, "no such channel"), strings.Contains(text, "not found"),
-		strings.Contains(text, "non-existant id"), strings.Contains(text, "invalid agent"):
+		strings.Contains(text, "non-existant"):
 		return pbx.NotFound
 	case strings.Contains(text, "already exist"):
 		return pbx.AlreadyExists
+	case strings.HasPrefix(text, "invalid"): // mod_callcenter's "Invalid Agent Status!" and the like
+		return pbx.InvalidArgument
 	}
 	return pbx.Unknown
 }

@@ -168,7 +168,7 @@ func (b *backend) handle(ctx context.Context, ev *esl.Event) {
 		counts = b.mwiCounts(ctx, ev)
 	case ev.Subclass == "vm::maintenance" && get(ev, "VM-Action") == "leave-message":
 		counts = b.countsOf(ctx, get(ev, "VM-User"), get(ev, "VM-Domain"))
-	case ev.Subclass == "callcenter::info" && strings.HasPrefix(get(ev, "CC-Action"), "agent-"):
+	case ev.Subclass == "callcenter::info" && (get(ev, "CC-Action") == "agent-status-change" || get(ev, "CC-Action") == "agent-state-change"):
 		ag = b.agentInfo(ctx, get(ev, "CC-Agent"))
 	}
 

@@ -597,51 +597,56 @@ func (sw *switchState) apiUUIDKill(arg string) string {
 	return "+OK\n"
 }
 
+// apiUUIDTransfer implements uuid_transfer as mod_commands'
+// transfer_function does: "-bleg" transfers the bridged leg instead (the
+// named one when there is none), "-both" the bridged leg too.
 func (sw *switchState) apiUUIDTransfer(arg string) string {
+	const usage = "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
 	a := args(arg, 5)
 	if len(a) < 2 {
-		return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
+		return usage
 	}
 	s := sw.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch := sw.channels[a[0]]
 	if ch == nil {
-		return "-ERR No such channel!\n"
+		return "-ERR No Such Channel!\n"
 	}
-	dest := a[1]
-	leg := ""
-	if dest == "-bleg" || dest == "-both" {
+	dest, flag := a[1], ""
+	if strings.HasPrefix(dest, "-") {
 		if len(a) < 3 {
-			return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
+			return usage // FreeSWITCH would transfer to no extension at all
 		}
-		leg, dest = dest, a[2]
+		flag, dest = strings.ToLower(dest[1:]), a[2]
 	}
 	target := ch
-	if leg == "-bleg" {
-		if ch.peer == "" || sw.channels[ch.peer] == nil {
-			return "-ERR No such channel!\n"
-		}
-		target = sw.channels[ch.peer]
+	if other := sw.channels[ch.peer]; flag == "bleg" && other != nil {
+		target = other
 	}
-	peer := sw.unbridgeLocked(target)
-	if peer != nil {
-		if leg == "-both" {
-			peer.app, peer.state = "park", "CS_PARK"
-		} else {
-			sw.hangupLocked(peer, "NORMAL_CLEARING")
-		}
+	// With -both the other leg is transferred too; otherwise, left
+	// without a bridge, it has nothing more to run and hangs up.
+	switch peer := sw.unbridgeLocked(target); {
+	case peer != nil && flag == "both":
+		sw.transferLocked(peer, dest)
+	case peer != nil:
+		sw.hangupLocked(peer, "NORMAL_CLEARING")
 	}
-	if target.conf != "" {
-		sw.leaveConferenceLocked(target, "transfer")
-	}
-	if target.queue != "" {
-		sw.cc.memberLeaveLocked(sw, target, "Cancel")
-	}
-	target.state = "CS_ROUTING"
-	target.setVar("transfer_history", strconv.FormatInt(time.Now().Unix(), 10)+":"+target.uuid+":uuid_br:"+dest)
-	sw.routeLocked(target, dest)
+	sw.transferLocked(target, dest)
 	return "+OK\n"
+}
+
+// transferLocked sends an unbridged ch to dest in the dialplan.
+func (sw *switchState) transferLocked(ch *channel, dest string) {
+	if ch.conf != "" {
+		sw.leaveConferenceLocked(ch, "transfer")
+	}
+	if ch.queue != "" {
+		sw.cc.memberLeaveLocked(sw, ch, "Cancel")
+	}
+	ch.state = "CS_ROUTING"
+	ch.setVar("transfer_history", strconv.FormatInt(time.Now().Unix(), 10)+":"+ch.uuid+":uuid_br:"+dest)
+	sw.routeLocked(ch, dest)
 }
 
 func shortID(s string) string {

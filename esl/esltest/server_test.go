@@ -462,7 +462,7 @@ func TestOriginate(t *testing.T) {
 func TestConferenceCallcenterVoicemail(t *testing.T) {
 	s := NewServer(t, nil)
 	c := login(t, s, "plain CUSTOM conference::maintenance callcenter::info vm::maintenance")
-	if b := c.api("conference list"); b != "No active conferences.\n" {
+	if b := c.api("conference list"); b != "+OK No active conferences.\n" {
 		t.Errorf("%q", b)
 	}
 	id := s.JoinConference("3000-10.0.0.5", "Ann", "5551000")
@@ -471,15 +471,15 @@ func TestConferenceCallcenterVoicemail(t *testing.T) {
 	}
 	s.JoinConference("3000-10.0.0.5", "Bob", "5551001")
 	list := c.api("conference list")
-	if !strings.HasPrefix(list, "+OK Conference 3000-10.0.0.5 (2 members rate: 8000 flags: running|answered|dynamic|exit_sound|enter_sound)\n1;sofia/external/5551000@") ||
-		!strings.Contains(list, ";"+id+";Ann;5551000;hear|speak|floor;0;0;0;100\n") {
+	if !strings.HasPrefix(list, "+OK Conference 3000-10.0.0.5 (2 members rate: 8000 flags: running|answered|dynamic|exit_sound|enter_sound)\n2;sofia/external/5551001@") ||
+		!strings.HasSuffix(list, ";"+id+";Ann;5551000;hear|speak|floor;0;0;100\n") {
 		t.Errorf("%q", list)
 	}
-	if b := c.api("conference 3000-10.0.0.5 mute 2"); b != "OK mute 2\n" {
+	if b := c.api("conference 3000-10.0.0.5 mute 2"); b != "+OK mute 2\n" {
 		t.Errorf("%q", b)
 	}
 	c.until("mute-member")
-	if b := c.api("conference 3000-10.0.0.5 lock"); b != "OK 3000-10.0.0.5 locked\n" {
+	if b := c.api("conference 3000-10.0.0.5 lock"); b != "+OK 3000-10.0.0.5 locked\n" {
 		t.Errorf("%q", b)
 	}
 	var rooms []struct {
@@ -493,10 +493,10 @@ func TestConferenceCallcenterVoicemail(t *testing.T) {
 		} `json:"members"`
 	}
 	if err := json.Unmarshal([]byte(c.api("conference 3000-10.0.0.5 json_list")), &rooms); err != nil || len(rooms) != 1 ||
-		rooms[0].Count != 2 || !rooms[0].Locked || rooms[0].Members[1].Flags["can_speak"] || rooms[0].Members[0].UUID != id {
+		rooms[0].Count != 2 || !rooms[0].Locked || rooms[0].Members[0].Flags["can_speak"] || rooms[0].Members[1].UUID != id {
 		t.Errorf("%+v %v", rooms, err)
 	}
-	if b := c.api("conference 3000-10.0.0.5 kick 1"); b != "OK kicked 1\n" {
+	if b := c.api("conference 3000-10.0.0.5 kick 1"); b != "+OK kicked 1\n" {
 		t.Errorf("%q", b)
 	}
 	c.until("del-member")
@@ -510,9 +510,9 @@ func TestConferenceCallcenterVoicemail(t *testing.T) {
 		{"callcenter_config agent add 1000@default callback", "-ERR Agent already exist!\n"},
 		{"callcenter_config agent set contact 1000@default user/1000", "+OK\n"},
 		{"callcenter_config agent set status 1000@default 'Available (On Demand)'", "+OK\n"},
-		{"callcenter_config agent get status 1000@default", "Available (On Demand)\n"},
-		{"callcenter_config agent set status 1000@default Busy", "-ERR Invalid Status!\n"},
-		{"callcenter_config agent set status nobody Available", "-ERR Invalid Agent!\n"},
+		{"callcenter_config agent get status 1000@default", "Available (On Demand)"},
+		{"callcenter_config agent set status 1000@default Busy", "-ERR Invalid Agent Status!\n"},
+		{"callcenter_config agent set status nobody Available", "-ERR Agent not found!\n"},
 		{"callcenter_config tier add support@default 1000@default 1 1", "+OK\n"},
 		{"callcenter_config tier list", "queue|agent|state|level|position\nsupport@default|1000@default|Ready|1|1\n+OK\n"},
 		{"callcenter_config queue list members support@default", "+OK\n"},
@@ -712,7 +712,7 @@ func TestDirectoryCDRAndProfiles(t *testing.T) {
 	}
 
 	s.JoinConference("3001", "Outside", "5550100")
-	if b := c.api("conference 3001 lock"); b != "OK 3001 locked\n" {
+	if b := c.api("conference 3001 lock"); b != "+OK 3001 locked\n" {
 		t.Fatalf("lock: %q", b)
 	}
 	if b := c.api("originate {origination_uuid=refused}user/2000 &conference(3001@default)"); b != "+OK refused\n" {
@@ -721,7 +721,176 @@ func TestDirectoryCDRAndProfiles(t *testing.T) {
 	if hc := c.until("CHANNEL_HANGUP_COMPLETE"); hc["Unique-ID"] != "refused" || hc["Hangup-Cause"] != "NORMAL_CLEARING" {
 		t.Fatalf("the refused joiner: %v", hc)
 	}
-	if b := c.api("conference 3001 count"); b != "1\n" {
+	if b := c.api("conference 3001 count"); b != "1" {
 		t.Fatalf("the locked room has %q members", b)
+	}
+}
+
+// expectReplies runs api commands and compares their bodies; a want of ""
+// is FreeSWITCH's "-ERR no reply" for a command that printed nothing.
+func expectReplies(t *testing.T, c *client, kvs [][2]string) {
+	t.Helper()
+	for _, kv := range kvs {
+		if b := c.api(kv[0]); b != kv[1] && !(kv[1] == "" && b == "-ERR no reply\n") {
+			t.Errorf("%s: %q, want %q", kv[0], b, kv[1])
+		}
+	}
+}
+
+// TestCallcenterReplies checks callcenter_config's replies against
+// mod_callcenter's cc_config_api_function.
+func TestCallcenterReplies(t *testing.T) {
+	s := NewServer(t, nil)
+	c := login(t, s, "plain CUSTOM callcenter::info")
+	expectReplies(t, c, [][2]string{
+		{"callcenter_config", "-USAGE: \ncallcenter_config <target> <args>\n"},
+		{"callcenter_config agent", "-ERR Invalid!\n"},
+		{"callcenter_config agent frob", ""},
+		{"callcenter_config frob list", ""},
+		{"callcenter_config agent add a@default", "-ERR Invalid!\n"},
+		{"callcenter_config agent add a@default dialin", "-ERR Agent type invalid!\n"},
+		{"callcenter_config agent add a@default Callback", "+OK\n"},
+		{"callcenter_config agent add a@default uuid-standby", "-ERR Agent already exist!\n"},
+		{"callcenter_config agent get status a@default", "Logged Out"},
+		{"callcenter_config agent get uuid a@default", ""},
+		{"callcenter_config agent get contact a@default", "-ERR Invalid Agent Update KEY!\n"},
+		{"callcenter_config agent get status nobody", "-ERR Agent not found!\n"},
+		{"callcenter_config agent set type a@default dialin", "-ERR Invalid Agent Type!\n"},
+		{"callcenter_config agent set state a@default Busy", "-ERR Invalid Agent State!\n"},
+		{"callcenter_config agent set state a@default Unknown", "-ERR Invalid Agent State!\n"},
+		{"callcenter_config agent set colour a@default red", "-ERR Invalid Agent Update KEY!\n"},
+		{"callcenter_config agent set max_no_answer a@default 3x", "+OK\n"},
+		{"callcenter_config agent set state_if_waiting a@default Receiving", "-ERR Agent not found!\n"},
+		{"callcenter_config agent list a@default b@default", "-ERR Invalid!\n"},
+		{"callcenter_config tier add nope@default a@default", "-ERR Queue not found!\n"},
+		{"callcenter_config tier add support@default nobody", "-ERR Agent not found!\n"},
+		{"callcenter_config tier add support@default a@default x", "+OK\n"},
+		{"callcenter_config tier add support@default a@default", "-ERR Tier already exist!\n"},
+		{"callcenter_config tier set level support@default nobody 2", "-ERR Unknown Error!\n"},
+		{"callcenter_config tier set state support@default a@default Busy", "-ERR Invalid Tier State!\n"},
+		{"callcenter_config tier set colour support@default a@default red", "-ERR Invalid Tier Update KEY!\n"},
+		{"callcenter_config tier set position support@default a@default 4", "+OK\n"},
+		{"callcenter_config tier list", "queue|agent|state|level|position\nsupport@default|a@default|Ready|0|4\n+OK\n"},
+		{"callcenter_config queue list tiers support@default", "queue|agent|state|level|position\nsupport@default|a@default|Ready|0|4\n+OK\n"},
+		{"callcenter_config queue list agents support@default Available", "+OK\n"},
+		{"callcenter_config queue count agents support@default", "1\n"},
+		{"callcenter_config queue list support@default", "-ERR Invalid!\n"},
+		{"callcenter_config queue count frob", "-ERR Invalid!\n"},
+		{"callcenter_config tier del support@default nobody", "+OK\n"},
+		{"callcenter_config agent del nobody", "+OK\n"},
+		{"callcenter_config agent del a@default", "+OK\n"},
+		{"callcenter_config tier list", "+OK\n"},
+		{"callcenter_config queue load nope@default", "-ERR Invalid Queue not found!\n"},
+		{"callcenter_config queue unload support@default", "+OK\n"},
+		{"callcenter_config queue count", "0\n"},
+		{"callcenter_config queue list", strings.Join(queueCols, "|") + "\n+OK\n"},
+		{"callcenter_config queue load support@default", "+OK\n"},
+		{"callcenter_config queue count", "1\n"},
+	})
+	if b := c.api("callcenter_config agent list"); b != "+OK\n" {
+		t.Errorf("agents left: %q", b)
+	}
+	c.api("callcenter_config agent add b@default callback")
+	c.api("callcenter_config agent set status b@default available")
+	if h := c.until("agent-status-change"); h["CC-Agent-Status"] != "available" {
+		t.Errorf("the status is kept as given: %v", h)
+	}
+	if b := c.api("callcenter_config agent get status b@default"); b != "available" {
+		t.Errorf("%q", b)
+	}
+	if h := c.until("agent-status-get"); h["CC-Agent-Status"] != "available" || h["CC-Agent"] != "b@default" {
+		t.Errorf("%v", h)
+	}
+
+	// A caller who leaves stays in the members table as Abandoned.
+	caller, err := s.QueueCaller("support@default", "Carol", "5552000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := c.until("members-count"); h["CC-Count"] != "1" {
+		t.Errorf("%v", h)
+	}
+	rows := c.api("callcenter_config queue list members support@default")
+	lines := strings.Split(rows, "\n")
+	if f := strings.Split(lines[min(1, len(lines)-1)], "|"); lines[0] != strings.Join(memberCols, "|") || len(f) != len(memberCols) ||
+		f[0] != "support@default" || f[1] != "single_box" || f[3] != caller || f[4] != "5552000" || f[5] != "Carol" ||
+		f[10] != "0" || f[13] != "" || f[14] != "" || f[15] != "Waiting" || !strings.HasSuffix(rows, "\n+OK\n") {
+		t.Errorf("%q", rows)
+	}
+	s.Hangup(caller, "")
+	if h := c.until("member-queue-end"); h["CC-Cause"] != "Cancel" || h["CC-Member-Session-UUID"] != caller {
+		t.Errorf("%v", h)
+	}
+	if h := c.until("members-count"); h["CC-Count"] != "0" {
+		t.Errorf("%v", h)
+	}
+	rows = c.api("callcenter_config queue list members")
+	if strings.Contains(rows, caller) || !strings.Contains(rows, "|5552000|Carol|") || !strings.Contains(rows, "|||Abandoned|") {
+		t.Errorf("%q", rows)
+	}
+	expectReplies(t, c, [][2]string{{"callcenter_config queue count members support@default", "1\n"}})
+}
+
+// TestStoreReplies checks the replies of mod_db's db and mod_hash's hash.
+func TestStoreReplies(t *testing.T) {
+	s := NewServer(t, nil)
+	c := login(t, s, "")
+	long := strings.Repeat("x", 300)
+	expectReplies(t, c, [][2]string{
+		{"db", "!err!"},
+		{"db insert/r/k", "!err!"},
+		{"db select/r", "!err!"},
+		{"db frob/r/k", "!err!"},
+		{"db select/r/k", ""},
+		{"db exists/r/k", "false"},
+		{"db delete/r/k", "+OK"},
+		{"db insert/r/k/a/b", "+OK"},
+		{"db select/r/k", "a/b"},
+		{"db insert/r/long/" + long, "+OK"},
+		{"db select/r/long", long[:255]},
+		{"db insert/q/k/1", "+OK"},
+		{"db count", "2"},
+		{"db count/r", "2"},
+		{"db list", "q,r"},
+		{"db list/r", "k,long"},
+		{"db list/r/k", "!err!"},
+		{"hash select/r/k", ""},
+		{"hash delete/r/k", "-ERR Not found\n"},
+		{"hash insert/r/k", "-ERR Usage: hash insert|insert_ifempty|select|delete|delete_ifmatch/realm/key[/value]\n"},
+		{"hash insert/r/k/1", "+OK\n"},
+		{"hash insert_ifempty/r/k/2", "-ERR key already exists\n"},
+		{"hash delete_ifmatch/r/k/2", "-ERR Doesn't match\n"},
+		{"hash delete_ifmatch/r/k/1", "+OK\n"},
+		{"hash delete_ifmatch/r/k/1", "-ERR Not found\n"},
+		{"hash frob/r/k", "-ERR Usage: hash insert|insert_ifempty|select|delete|delete_ifmatch/realm/key[/value]\n"},
+	})
+}
+
+// TestUUIDTransfer checks uuid_transfer's replies and legs.
+func TestUUIDTransfer(t *testing.T) {
+	s := NewServer(t, nil)
+	c := login(t, s, "plain CHANNEL_HANGUP CHANNEL_PARK")
+	for _, u := range []string{"1000", "1001"} {
+		if err := s.Register(u, Registration{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectReplies(t, c, [][2]string{
+		{"uuid_transfer", "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"},
+		{"uuid_transfer nope 1000", "-ERR No Such Channel!\n"},
+		{"originate {origination_uuid=aaaa-1}user/1000 1001", "+OK aaaa-1\n"},
+		{"uuid_transfer aaaa-1 -BOTH park", "+OK\n"},
+	})
+	for range 2 {
+		c.until("CHANNEL_PARK")
+	}
+	ch := s.Channels()
+	if len(ch) != 2 || ch[0].State != "CS_PARK" || ch[1].State != "CS_PARK" {
+		t.Fatalf("-both parks both legs: %+v", ch)
+	}
+	// Without a bridged leg, -bleg transfers the leg named.
+	expectReplies(t, c, [][2]string{{"uuid_transfer aaaa-1 -bleg 9999", "+OK\n"}})
+	if h := c.until("CHANNEL_HANGUP"); h["Unique-ID"] != "aaaa-1" || h["Hangup-Cause"] != "NO_ROUTE_DESTINATION" {
+		t.Errorf("%v", h)
 	}
 }

@@ -799,58 +799,113 @@ func (ch *channel) getVar(name string) string {
 
 // --- db and hash ---
 
+// apiDB implements mod_db's db api (db_api_function): "+OK" and values
+// without a newline, "!err!" for anything it cannot run, "+OK" deleting a
+// missing key and an empty reply selecting one. A value comes back cut to
+// 255 bytes, the size of the buffer select reads into.
 func (sw *switchState) apiDB(arg string) string {
+	const fail = "!err!"
 	a := separate(strings.TrimSpace(arg), '/', 4)
-	if len(a) < 3 {
-		return "-USAGE: [insert|delete|select|exists|count|list]/<realm>/<key>/<value>"
+	if len(a) < 1 || a[0] == "" {
+		return fail
 	}
-	k := a[1] + "/" + a[2]
+	dbKey := func() string { return a[1] + "/" + a[2] }
 	sw.s.mu.Lock()
 	defer sw.s.mu.Unlock()
 	switch strings.ToLower(a[0]) {
 	case "insert":
 		if len(a) < 4 {
-			return "-ERR missing value"
+			return fail
 		}
-		sw.db[k] = a[3]
+		sw.db[dbKey()] = a[3]
 		return "+OK"
 	case "delete":
-		delete(sw.db, k)
-		return "+OK"
-	case "select":
-		return sw.db[k]
-	case "exists":
-		if _, ok := sw.db[k]; ok {
-			return "true"
+		if len(a) < 2 {
+			return fail
 		}
-		return "false"
+		if len(a) > 2 {
+			delete(sw.db, dbKey())
+		}
+		return "+OK"
+	case "select", "exists":
+		if len(a) < 3 {
+			return fail
+		}
+		v := sw.db[dbKey()]
+		if len(v) > 255 {
+			v = v[:255]
+		}
+		if strings.EqualFold(a[0], "select") {
+			return v
+		}
+		return strconv.FormatBool(v != "")
+	case "count", "list":
+		if len(a) > 2 {
+			return fail
+		}
+		// The realms, or the keys of the realm a[1]; sorted (the
+		// database's order is unspecified).
+		seen := map[string]bool{}
+		var names []string
+		for k := range sw.db {
+			realm, key, _ := strings.Cut(k, "/")
+			name := realm
+			if len(a) == 2 {
+				if realm != a[1] {
+					continue
+				}
+				name = key
+			}
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+		if strings.EqualFold(a[0], "count") {
+			return strconv.Itoa(len(names))
+		}
+		sort.Strings(names)
+		return strings.Join(names, ",")
 	}
-	return "-ERR unknown command"
+	return fail
 }
 
+// apiHash implements mod_hash's hash api (hash_api_function): "+OK\n",
+// "-ERR Not found\n" deleting a missing key, an empty reply selecting one.
 func (sw *switchState) apiHash(arg string) string {
+	const usage = "-ERR Usage: hash insert|insert_ifempty|select|delete|delete_ifmatch/realm/key[/value]\n"
 	a := separate(strings.TrimSpace(arg), '/', 4)
-	if len(a) < 3 {
-		return "-ERR Usage: hash [insert|delete|select]/<realm>/<key>/<value>\n"
+	if len(a) < 3 || a[0] == "" {
+		return usage
 	}
 	k := a[1] + "/" + a[2]
 	sw.s.mu.Lock()
 	defer sw.s.mu.Unlock()
+	v, ok := sw.hash[k]
 	switch strings.ToLower(a[0]) {
-	case "insert":
+	case "insert", "insert_ifempty":
 		if len(a) < 4 {
-			return "-ERR Usage: hash [insert|delete|select]/<realm>/<key>/<value>\n"
+			return usage
+		}
+		if ok && strings.EqualFold(a[0], "insert_ifempty") {
+			return "-ERR key already exists\n"
 		}
 		sw.hash[k] = a[3]
 		return "+OK\n"
-	case "delete":
-		if _, ok := sw.hash[k]; !ok {
+	case "delete", "delete_ifmatch":
+		ifmatch := strings.EqualFold(a[0], "delete_ifmatch")
+		switch {
+		case ifmatch && len(a) < 4:
+			return usage
+		case !ok:
 			return "-ERR Not found\n"
+		case ifmatch && a[3] != v:
+			return "-ERR Doesn't match\n"
 		}
 		delete(sw.hash, k)
 		return "+OK\n"
 	case "select":
-		return sw.hash[k]
+		return v
 	}
-	return "-ERR Usage: hash [insert|delete|select]/<realm>/<key>/<value>\n"
+	return usage
 }

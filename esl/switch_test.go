@@ -96,7 +96,7 @@ func TestSwitchThroughConn(t *testing.T) {
 	if _, _, err := srv.LeaveVoicemail("1000", "Eve", "5554000", time.Second, true); err != nil {
 		t.Fatal(err)
 	}
-	if ev := waitEvent(t, sub, "MESSAGE_WAITING"); ev.Get("MWI-Messages-Waiting") != "yes" || ev.Get("MWI-Voice-Message") != "0/0 (1/0)" {
+	if ev := waitEvent(t, sub, "MESSAGE_WAITING"); ev.Get("MWI-Messages-Waiting") != "yes" || ev.Get("MWI-Voice-Message") != "1/0" || ev.Get("Update-Reason") != "NEW" {
 		t.Errorf("%s", ev.String())
 	}
 	if _, err := c.API(ctx, "hash", "insert/dnd/1000/1"); err != nil {

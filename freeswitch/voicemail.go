@@ -89,8 +89,10 @@ func (b *backend) countsOf(ctx context.Context, user, domain string) *pbx.Mailbo
 
 // mwiCounts returns the counts of the mailbox a MESSAGE_WAITING names: as
 // vm_fsdb_msg_count reads them, so that they agree with the folders, or
-// else as the event says ("new/saved (urgent new/urgent saved)", counted
-// by whether messages were listened to).
+// else as the event says. mod_voicemail writes MWI-Voice-Message as
+// "new/saved", or "new/saved (urgent new/urgent saved)" with its profile's
+// send-full-vm-header; new and saved include the urgent messages and are
+// counted by whether messages were listened to.
 func (b *backend) mwiCounts(ctx context.Context, ev *esl.Event) *pbx.MailboxCounts {
 	user, domain, _ := strings.Cut(get(ev, "MWI-Message-Account"), "@")
 	if c := b.countsOf(ctx, user, domain); c != nil {
@@ -98,7 +100,7 @@ func (b *backend) mwiCounts(ctx context.Context, ev *esl.Event) *pbx.MailboxCoun
 	}
 	var nw, saved, urgentNew, urgentSaved int
 	_, _ = fmt.Sscanf(get(ev, "MWI-Voice-Message"), "%d/%d (%d/%d)", &nw, &saved, &urgentNew, &urgentSaved)
-	return &pbx.MailboxCounts{New: nw + urgentNew, Old: saved + urgentSaved, Urgent: urgentNew}
+	return &pbx.MailboxCounts{New: nw, Old: saved, Urgent: urgentNew}
 }
 
 // mailboxCounts reports a mailbox's counts: always after a change the

@@ -1,10 +1,12 @@
 package freeswitch
 
 import (
+	"context"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/pbxkit/pbxkit/esl"
 	"github.com/pbxkit/pbxkit/pbx"
 )
 
@@ -191,4 +193,24 @@ func FuzzParsers(f *testing.F) {
 		contactURI(s)
 		agentInterface(map[string]string{"contact": s})
 	})
+}
+
+// TestMWICounts checks the MESSAGE_WAITING fallback (a backend without
+// voicemail reads the event): MWI-Voice-Message's new and saved include
+// the urgent messages, whether or not the urgent counts follow.
+func TestMWICounts(t *testing.T) {
+	b := &backend{domain: "10.0.0.5"}
+	for _, tc := range []struct {
+		voice string
+		want  pbx.MailboxCounts
+	}{
+		{"2/1", pbx.MailboxCounts{New: 2, Old: 1}},
+		{"2/1 (1/0)", pbx.MailboxCounts{New: 2, Old: 1, Urgent: 1}},
+		{"garbage", pbx.MailboxCounts{}},
+	} {
+		ev := &esl.Event{Headers: []esl.Header{{Name: "MWI-Message-Account", Value: "1000@10.0.0.5"}, {Name: "MWI-Voice-Message", Value: tc.voice}}}
+		if got := b.mwiCounts(context.Background(), ev); got == nil || *got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.voice, got, tc.want)
+		}
+	}
 }

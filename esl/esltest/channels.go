@@ -49,14 +49,15 @@ func usecString(t time.Time) string {
 // channelData returns the channel headers FreeSWITCH adds to channel events
 // (switch_channel_event_set_data: channel, caller profile and variables).
 func (sw *switchState) channelData(ch *channel, cause string) []Header {
-	host := sw.s.opts.IPv4
+	return append(sw.channelBasicData(ch, cause), sw.channelVariables(ch)...)
+}
+
+// channelBasicData returns the channel and caller profile headers without
+// the variables (switch_channel_event_set_basic_data).
+func (sw *switchState) channelBasicData(ch *channel, cause string) []Header {
 	hit := "true"
 	if ch.direction == "outbound" {
 		hit = "false"
-	}
-	user := ch.user
-	if user == "" {
-		user = ch.cidNum
 	}
 	h := []Header{
 		{"Channel-State", ch.state},
@@ -98,35 +99,50 @@ func (sw *switchState) channelData(ch *channel, cause string) []Header {
 		h = append(h, Header{"Other-Type", "originatee"})
 		h = append(h, sw.profileHeaders("Other-Leg", ch.originatee)...)
 	}
-	h = append(h,
-		Header{"variable_direction", ch.direction},
-		Header{"variable_uuid", ch.uuid},
-		Header{"variable_call_uuid", callUUID},
-		Header{"variable_session_id", strconv.Itoa(sw.sessionsTotal)},
-		Header{"variable_sip_from_user", ch.cidNum},
-		Header{"variable_sip_from_uri", ch.cidNum + "@" + host},
-		Header{"variable_sip_from_host", host},
-		Header{"variable_channel_name", ch.name},
-		Header{"variable_sip_call_id", shortID(ch.uuid) + "@" + ch.ipAddr},
-		Header{"variable_sip_local_network_addr", host},
-		Header{"variable_sip_network_ip", ch.ipAddr},
-		Header{"variable_sip_network_port", "5060"},
-		Header{"variable_sip_via_protocol", "udp"},
-		Header{"variable_sofia_profile_name", "internal"},
-		Header{"variable_sip_req_user", ch.dest},
-		Header{"variable_sip_req_uri", ch.dest + "@" + host},
-		Header{"variable_sip_req_host", host},
-		Header{"variable_sip_to_user", ch.dest},
-		Header{"variable_sip_to_uri", ch.dest + "@" + host},
-		Header{"variable_sip_to_host", host},
-		Header{"variable_sip_contact_user", user},
-		Header{"variable_sip_contact_port", "5060"},
-		Header{"variable_sip_contact_uri", user + "@" + ch.ipAddr + ":5060"},
-		Header{"variable_sip_contact_host", ch.ipAddr},
-		Header{"variable_sip_user_agent", "esltest-phone/1.0"},
-		Header{"variable_max_forwards", "70"},
-		Header{"variable_presence_id", ch.presenceID},
-	)
+	return h
+}
+
+// channelVariables returns the variable_* headers
+// (switch_channel_event_set_extended_data).
+func (sw *switchState) channelVariables(ch *channel) []Header {
+	host := sw.s.opts.IPv4
+	user := ch.user
+	if user == "" {
+		user = ch.cidNum
+	}
+	callUUID := ch.callUUID
+	if callUUID == "" {
+		callUUID = ch.uuid
+	}
+	h := []Header{
+		{"variable_direction", ch.direction},
+		{"variable_uuid", ch.uuid},
+		{"variable_call_uuid", callUUID},
+		{"variable_session_id", strconv.Itoa(sw.sessionsTotal)},
+		{"variable_sip_from_user", ch.cidNum},
+		{"variable_sip_from_uri", ch.cidNum + "@" + host},
+		{"variable_sip_from_host", host},
+		{"variable_channel_name", ch.name},
+		{"variable_sip_call_id", shortID(ch.uuid) + "@" + ch.ipAddr},
+		{"variable_sip_local_network_addr", host},
+		{"variable_sip_network_ip", ch.ipAddr},
+		{"variable_sip_network_port", "5060"},
+		{"variable_sip_via_protocol", "udp"},
+		{"variable_sofia_profile_name", "internal"},
+		{"variable_sip_req_user", ch.dest},
+		{"variable_sip_req_uri", ch.dest + "@" + host},
+		{"variable_sip_req_host", host},
+		{"variable_sip_to_user", ch.dest},
+		{"variable_sip_to_uri", ch.dest + "@" + host},
+		{"variable_sip_to_host", host},
+		{"variable_sip_contact_user", user},
+		{"variable_sip_contact_port", "5060"},
+		{"variable_sip_contact_uri", user + "@" + ch.ipAddr + ":5060"},
+		{"variable_sip_contact_host", ch.ipAddr},
+		{"variable_sip_user_agent", "esltest-phone/1.0"},
+		{"variable_max_forwards", "70"},
+		{"variable_presence_id", ch.presenceID},
+	}
 	for _, v := range ch.vars {
 		h = append(h, Header{"variable_" + v.Name, v.Value})
 	}
@@ -249,9 +265,6 @@ func (sw *switchState) hangupLocked(ch *channel, cause string) {
 	close(ch.gone)
 	ch.cause = cause
 	peer := sw.unbridgeLocked(ch)
-	if ch.conf != "" {
-		sw.leaveConferenceLocked(ch, "hangup")
-	}
 	if ch.queue != "" {
 		sw.cc.memberLeaveLocked(sw, ch, "Cancel")
 	}
@@ -259,6 +272,11 @@ func (sw *switchState) hangupLocked(ch *channel, cause string) {
 	ch.callState = "HANGUP"
 	ch.answerState = "hangup"
 	sw.fireChannelLocked("CHANNEL_HANGUP", ch, "switch_channel.c", "switch_channel_perform_hangup", 4741)
+	// A conference member's thread notices the hangup and leaves after
+	// the hangup itself fired CHANNEL_HANGUP.
+	if ch.conf != "" {
+		sw.leaveConferenceLocked(ch)
+	}
 	end := time.Now()
 	billsec := 0
 	if !ch.answered.IsZero() {
@@ -639,7 +657,7 @@ func (sw *switchState) apiUUIDTransfer(arg string) string {
 // transferLocked sends an unbridged ch to dest in the dialplan.
 func (sw *switchState) transferLocked(ch *channel, dest string) {
 	if ch.conf != "" {
-		sw.leaveConferenceLocked(ch, "transfer")
+		sw.leaveConferenceLocked(ch)
 	}
 	if ch.queue != "" {
 		sw.cc.memberLeaveLocked(sw, ch, "Cancel")

@@ -36,7 +36,8 @@ type member struct {
 	joined    time.Time
 }
 
-// confDataLocked returns conference_event_add_data's headers.
+// confData returns conference_event_add_data's headers (the vanilla
+// profile sets no conference variables, which would follow).
 func (sw *switchState) confData(cf *conference) []Header {
 	return []Header{
 		{"Conference-Name", cf.name},
@@ -48,6 +49,33 @@ func (sw *switchState) confData(cf *conference) []Header {
 	}
 }
 
+// memberData returns conference_member_add_event_data's headers: the
+// conference's, Floor, the channel's basic data (the profile's
+// verbose-events is off), then the member's flags and energy. The
+// simulation has no video, talking, mute-detect, held or ghost members.
+func (sw *switchState) memberData(cf *conference, m *member) []Header {
+	h := append(sw.confData(cf), Header{"Floor", boolStr(m.floor)})
+	cause := ""
+	if m.ch.hangup {
+		cause = m.ch.cause
+	}
+	h = append(h, sw.channelBasicData(m.ch, cause)...)
+	return append(h,
+		Header{"Video", "false"},
+		Header{"Hear", boolStr(!m.deaf)},
+		Header{"See", "true"},
+		Header{"Speak", boolStr(!m.muted)},
+		Header{"Talking", "false"},
+		Header{"Mute-Detect", "false"},
+		Header{"Hold", "false"},
+		Header{"Member-ID", strconv.Itoa(m.id)},
+		Header{"Member-Type", memberType(m)},
+		Header{"Member-Ghost", "false"},
+		Header{"Energy-Level", strconv.Itoa(confEnergyLevel)},
+		Header{"Current-Energy", "0"},
+	)
+}
+
 func boolStr(b bool) string {
 	if b {
 		return "true"
@@ -55,27 +83,54 @@ func boolStr(b bool) string {
 	return "false"
 }
 
-// fireConfLocked fires a CUSTOM conference::maintenance event; m may be
-// nil for a conference-wide action.
-func (sw *switchState) fireConfLocked(cf *conference, m *member, action string, extra ...Header) {
-	ev := &Event{Name: "CUSTOM", Subclass: "conference::maintenance", callFile: "mod_conference.c", callFunc: "conference_member_add_event_data", callLine: 1}
-	ev.Headers = append(ev.Headers, sw.confData(cf)...)
+// fireConfLocked fires a CUSTOM conference::maintenance event: the
+// conference's data, or the member's when m is not nil, then Action and
+// extra.
+func (sw *switchState) fireConfLocked(cf *conference, m *member, action, file, fn string, extra ...Header) {
+	ev := &Event{Name: "CUSTOM", Subclass: "conference::maintenance", callFile: file, callFunc: fn, callLine: 1}
 	if m != nil {
-		ev.Headers = append(ev.Headers, sw.channelData(m.ch, "")...)
-		ev.Headers = append(ev.Headers,
-			Header{"Hear", boolStr(!m.deaf)},
-			Header{"See", "true"},
-			Header{"Speak", boolStr(!m.muted)},
-			Header{"Talking", "false"},
-			Header{"Mute-Detect", "false"},
-			Header{"Member-ID", strconv.Itoa(m.id)},
-			Header{"Member-Type", memberType(m)},
-			Header{"Energy-Level", strconv.Itoa(confEnergyLevel)},
-		)
+		ev.Headers = sw.memberData(cf, m)
+	} else {
+		ev.Headers = sw.confData(cf)
 	}
 	ev.Headers = append(ev.Headers, Header{"Action", action})
 	ev.Headers = append(ev.Headers, extra...)
 	sw.s.fireLocked(ev)
+}
+
+// setFloorLocked gives the floor to m, or takes it from its holder when m
+// is nil, and fires floor-change as conference_member_set_floor_holder
+// does: the conference's data, Action, Old-ID, then the new holder's
+// member data (which repeats the conference's) and New-ID. Old-ID is
+// "none" unless the old holder is still in the room.
+func (sw *switchState) setFloorLocked(cf *conference, m *member) {
+	oldID := "none"
+	for _, o := range cf.members {
+		if o.floor {
+			o.floor = false
+			oldID = strconv.Itoa(o.id)
+		}
+	}
+	ev := &Event{Name: "CUSTOM", Subclass: "conference::maintenance", callFile: "conference_member.c", callFunc: "conference_member_set_floor_holder", callLine: 1}
+	ev.Headers = append(sw.confData(cf), Header{"Action", "floor-change"}, Header{"Old-ID", oldID})
+	if m != nil {
+		m.floor = true
+		ev.Headers = append(ev.Headers, sw.memberData(cf, m)...)
+		ev.Headers = append(ev.Headers, Header{"New-ID", strconv.Itoa(m.id)})
+	} else {
+		ev.Headers = append(ev.Headers, Header{"New-ID", "none"})
+	}
+	sw.s.fireLocked(ev)
+}
+
+// floorLocked does what the conference thread does on its next tick when
+// nobody holds the floor: it gives it to the first member of its list,
+// the newest.
+func (sw *switchState) floorLocked(cf *conference) {
+	if len(cf.members) == 0 || slices.ContainsFunc(cf.members, func(m *member) bool { return m.floor }) {
+		return
+	}
+	sw.setFloorLocked(cf, cf.listed()[0])
 }
 
 func memberType(m *member) string {
@@ -85,49 +140,54 @@ func memberType(m *member) string {
 	return "member"
 }
 
-// joinConferenceLocked puts ch into room, creating it if needed.
+// joinConferenceLocked puts ch into room, creating it if needed: the
+// room's conference-create (conference_new), the member's add-member
+// (conference_member_add), then the floor if nobody holds it.
 func (sw *switchState) joinConferenceLocked(room string, ch *channel) {
 	cf := sw.confs[room]
 	if cf == nil {
 		cf = &conference{name: room, uuid: newUUID(), created: time.Now(), nextID: 1}
 		sw.confs[room] = cf
-		sw.fireConfLocked(cf, nil, "conference-create")
+		sw.fireConfLocked(cf, nil, "conference-create", "mod_conference.c", "conference_new")
 	}
 	m := &member{id: cf.nextID, ch: ch, joined: time.Now(), moderator: ch.getVar("conference_moderator") == "true"}
 	cf.nextID++
 	cf.members = append(cf.members, m)
 	ch.conf, ch.member = room, m.id
 	ch.app, ch.appData = "conference", room+"@default"
-	sw.fireConfLocked(cf, m, "add-member")
-	if len(cf.members) == 1 {
-		m.floor = true
-		sw.fireConfLocked(cf, m, "floor-change", Header{"Old-ID", "none"}, Header{"New-ID", strconv.Itoa(m.id)})
-	}
+	sw.fireConfLocked(cf, m, "add-member", "conference_member.c", "conference_member_add")
+	sw.floorLocked(cf)
 }
 
-// leaveConferenceLocked removes ch from its room; the room is destroyed
-// when empty.
-func (sw *switchState) leaveConferenceLocked(ch *channel, _ string) {
+// leaveConferenceLocked removes ch from its room as conference_member_del
+// does: a floor holder drops the floor first (while still counted), then
+// del-member; the conference thread then passes the floor on, or destroys
+// the emptied room.
+func (sw *switchState) leaveConferenceLocked(ch *channel) {
 	cf := sw.confs[ch.conf]
 	ch.conf = ""
 	if cf == nil {
 		return
 	}
-	for i, m := range cf.members {
-		if m.ch == ch {
-			cf.members = append(cf.members[:i], cf.members[i+1:]...)
-			sw.fireConfLocked(cf, m, "del-member")
-			if m.floor && len(cf.members) > 0 {
-				cf.members[0].floor = true
-				sw.fireConfLocked(cf, cf.members[0], "floor-change", Header{"Old-ID", strconv.Itoa(m.id)}, Header{"New-ID", strconv.Itoa(cf.members[0].id)})
-			}
-			break
-		}
+	i := slices.IndexFunc(cf.members, func(m *member) bool { return m.ch == ch })
+	if i < 0 {
+		return
 	}
+	m := cf.members[i]
+	if m.floor {
+		// The holder is already out of the list when the floor is
+		// dropped, so Old-ID is "none".
+		m.floor = false
+		sw.setFloorLocked(cf, nil)
+	}
+	cf.members = slices.Delete(cf.members, i, i+1)
+	sw.fireConfLocked(cf, m, "del-member", "conference_member.c", "conference_member_del")
 	if len(cf.members) == 0 {
 		delete(sw.confs, cf.name)
-		sw.fireConfLocked(cf, nil, "conference-destroy")
+		sw.fireConfLocked(cf, nil, "conference-destroy", "mod_conference.c", "conference_thread_run")
+		return
 	}
+	sw.floorLocked(cf)
 }
 
 func (sw *switchState) confNames() []string {
@@ -418,7 +478,7 @@ func (sw *switchState) apiConference(arg string) string {
 		return strconv.Itoa(len(cf.members))
 	case "lock", "unlock":
 		cf.locked = sub == "lock"
-		sw.fireConfLocked(cf, nil, sub)
+		sw.fireConfLocked(cf, nil, sub, "conference_api.c", "conference_api_sub_"+sub)
 		return fmt.Sprintf("+OK %s %sed\n", a[0], sub)
 	case "kick", "hup", "mute", "unmute", "tmute", "deaf", "undeaf":
 		return sw.confMemberCommand(cf, sub, a[2:])
@@ -497,10 +557,14 @@ func (sw *switchState) confMemberDo(cf *conference, m *member, cmd string, b *st
 	switch cmd {
 	case "kick":
 		fmt.Fprintf(b, "+OK kicked %d\n", m.id)
-		sw.fireConfLocked(cf, m, "kick-member")
+		sw.fireConfLocked(cf, m, "kick-member", "conference_api.c", "conference_api_sub_kick")
+		// The kicked member leaves the room; the conference application
+		// returns and the call, at the end of its dialplan, hangs up.
+		sw.leaveConferenceLocked(m.ch)
 		sw.hangupLocked(m.ch, "NORMAL_CLEARING")
 	case "hup":
 		fmt.Fprintf(b, "+OK hup %d\n", m.id)
+		sw.fireConfLocked(cf, m, "hup-member", "conference_api.c", "conference_api_sub_hup")
 		sw.hangupLocked(m.ch, "NORMAL_CLEARING")
 	case "mute", "unmute", "tmute":
 		op := cmd
@@ -509,10 +573,10 @@ func (sw *switchState) confMemberDo(cf *conference, m *member, cmd string, b *st
 		}
 		m.muted = op == "mute"
 		fmt.Fprintf(b, "+OK %s %d\n", op, m.id)
-		sw.fireConfLocked(cf, m, op+"-member")
+		sw.fireConfLocked(cf, m, op+"-member", "conference_api.c", "conference_api_sub_"+op)
 	case "deaf", "undeaf":
 		m.deaf = cmd == "deaf"
 		fmt.Fprintf(b, "+OK %s %d\n", cmd, m.id)
-		sw.fireConfLocked(cf, m, cmd+"-member")
+		sw.fireConfLocked(cf, m, cmd+"-member", "conference_api.c", "conference_api_sub_"+cmd)
 	}
 }

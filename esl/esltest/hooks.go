@@ -43,7 +43,7 @@ func (s *Server) Register(user string, r Registration) error {
 	ip := s.opts.IPv4
 	ev := &Event{Name: "CUSTOM", Subclass: "sofia::register", callFile: "sofia_reg.c", callFunc: "sofia_reg_handle_register_token", callLine: 2048}
 	ev.Add("profile-name", "internal", "from-user", user, "from-host", ip, "presence-hosts", ip+","+ip,
-		"contact", "\""+user+"\" <"+reg.contact+";fs_nat=no>", "call-id", r.CallID, "rpid", "unknown",
+		"contact", reg.contactStr(), "call-id", r.CallID, "rpid", "unknown",
 		"status", reg.status(), "expires", strconv.Itoa(int(r.Expires.Seconds())),
 		"to-user", user, "to-host", ip, "network-ip", r.IP, "network-port", strconv.Itoa(r.Port),
 		"username", user, "realm", ip, "user-agent", r.UserAgent)
@@ -51,36 +51,54 @@ func (s *Server) Register(user string, r Registration) error {
 	return nil
 }
 
-// Unregister removes user's registration and fires sofia::unregister.
+// expiresLateMargin is sofia's sip-expires-late-margin in seconds: a
+// registration row expires that long after its Expires ran out.
+const expiresLateMargin = 60
+
+// contactStr is the Contact as sofia stores it and puts in its
+// registration events (contact_str).
+func (r *registration) contactStr() string {
+	return "\"" + r.user + "\" <" + r.contact + ";fs_nat=no>"
+}
+
+// Unregister removes user's registration as a REGISTER with Expires: 0
+// does and fires sofia::unregister (sofia_reg_handle_register_token).
 func (s *Server) Unregister(user string) {
-	s.unregister(user, "sofia::unregister")
-}
-
-// Expire removes user's registration as an expiry does and fires
-// sofia::expire.
-func (s *Server) Expire(user string) {
-	s.unregister(user, "sofia::expire")
-}
-
-func (s *Server) unregister(user, subclass string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	reg := s.sw.regs[user]
+	reg := s.sw.dropRegLocked(user)
 	if reg == nil {
 		return
 	}
-	delete(s.sw.regs, user)
 	ip := s.opts.IPv4
-	ev := &Event{Name: "CUSTOM", Subclass: subclass, callFile: "sofia_reg.c", callFunc: "sofia_reg_del_callback", callLine: 1}
-	if subclass == "sofia::expire" {
-		ev.Add("profile-name", "internal", "call-id", reg.CallID, "user", user, "username", user,
-			"host", ip, "contact", reg.contact, "expires", "0", "user-agent", reg.UserAgent)
-	} else {
-		ev.Add("profile-name", "internal", "from-user", user, "from-host", ip, "contact", reg.contact,
-			"call-id", reg.CallID, "rpid", "unknown", "status", "Unregistered("+reg.Transport+")",
-			"expires", "0", "to-user", user, "to-host", ip, "network-ip", reg.IP,
-			"network-port", strconv.Itoa(reg.Port), "username", user, "realm", ip, "user-agent", reg.UserAgent)
+	ev := &Event{Name: "CUSTOM", Subclass: "sofia::unregister", callFile: "sofia_reg.c", callFunc: "sofia_reg_handle_register_token", callLine: 1}
+	ev.Add("profile-name", "internal", "username", user, "from-user", user, "from-host", ip,
+		"contact", reg.contactStr(), "call-id", reg.CallID, "rpid", "unknown", "realm", ip, "expires", "0")
+	s.fireLocked(ev)
+}
+
+// dropRegLocked removes user's registration and returns it, or nil.
+func (sw *switchState) dropRegLocked(user string) *registration {
+	reg := sw.regs[user]
+	delete(sw.regs, user)
+	return reg
+}
+
+// Expire removes user's registration as sofia's expiry check does and
+// fires sofia::expire (sofia_reg_del_callback, from the registration's
+// row: its expires is the epoch time the row expired).
+func (s *Server) Expire(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	reg := s.sw.dropRegLocked(user)
+	if reg == nil {
+		return
 	}
+	ip := s.opts.IPv4
+	ev := &Event{Name: "CUSTOM", Subclass: "sofia::expire", callFile: "sofia_reg.c", callFunc: "sofia_reg_del_callback", callLine: 1}
+	ev.Add("profile-name", "internal", "call-id", reg.CallID, "user", user, "host", ip,
+		"contact", reg.contactStr(), "expires", strconv.FormatInt(reg.expires.Unix()+expiresLateMargin, 10),
+		"user-agent", reg.UserAgent, "realm", ip)
 	s.fireLocked(ev)
 }
 

@@ -75,18 +75,27 @@ func (sw *switchState) counts(user, domain string) (nw, saved, unw, usaved int) 
 	return
 }
 
-// mwiLocked fires MESSAGE_WAITING for a mailbox, as update_mwi does.
+// mwiLocked does what update_mwi does: it fires MESSAGE_WAITING for a
+// mailbox, then vm::maintenance mwi-update. message_count's new and saved
+// totals include the urgent messages; the profile's send-full-vm-header is
+// off, so MWI-Voice-Message carries only "new/saved".
 func (sw *switchState) mwiLocked(user, domain, reason string) {
 	nw, saved, unw, usaved := sw.counts(user, domain)
+	nw, saved = nw+unw, saved+usaved
 	yn := "no"
-	if nw+unw > 0 {
+	if nw > 0 {
 		yn = "yes"
 	}
 	ev := &Event{Name: "MESSAGE_WAITING", callFile: "mod_voicemail.c", callFunc: "update_mwi", callLine: 1}
 	ev.Add("MWI-Messages-Waiting", yn,
+		"Update-Reason", reason,
 		"MWI-Message-Account", user+"@"+domain,
-		"MWI-Voice-Message", fmt.Sprintf("%d/%d (%d/%d)", nw, saved, unw, usaved),
-		"MWI-Update-Reason", reason)
+		"MWI-Voice-Message", fmt.Sprintf("%d/%d", nw, saved))
+	sw.s.fireLocked(ev)
+	ev = &Event{Name: "CUSTOM", Subclass: "vm::maintenance", callFile: "mod_voicemail.c", callFunc: "update_mwi", callLine: 1}
+	ev.Add("VM-Action", "mwi-update", "VM-User", user, "VM-Domain", domain,
+		"VM-Total-New", strconv.Itoa(nw), "VM-Total-Saved", strconv.Itoa(saved),
+		"VM-Total-New-Urgent", strconv.Itoa(unw), "VM-Total-Saved-Urgent", strconv.Itoa(usaved))
 	sw.s.fireLocked(ev)
 }
 

@@ -102,8 +102,9 @@ func (s *CallService) Hangup(ctx context.Context, id CallID) error {
 }
 
 // HangupExtension hangs up every call leg on an extension's device and
-// returns the legs it hung up. Legs that end by themselves meanwhile are
-// skipped.
+// returns the legs that ended: those it hung up, and those that ended
+// meanwhile (hanging up one leg of a call often ends the others before
+// their turn comes). On an error it returns the legs ended so far.
 func (s *CallService) HangupExtension(ctx context.Context, ext ExtensionID) ([]Call, error) {
 	const op = "Calls.HangupExtension"
 	if err := s.c.check(ctx, op, CapHangup); err != nil {
@@ -115,13 +116,10 @@ func (s *CallService) HangupExtension(ctx context.Context, ext ExtensionID) ([]C
 	}
 	done := make([]Call, 0, len(calls))
 	for _, call := range calls {
-		switch err := s.Hangup(ctx, call.ID); {
-		case err == nil:
-			done = append(done, call)
-		case Code(err) == NotFound:
-		default:
+		if err := s.Hangup(ctx, call.ID); err != nil && Code(err) != NotFound {
 			return done, err
 		}
+		done = append(done, call)
 	}
 	return done, nil
 }

@@ -219,7 +219,11 @@ func (s *suite) testCalls(t *testing.T) {
 		done, err := s.c.Calls().HangupExtension(s.ctx(t), ext)
 		ok(t, err, "HangupExtension")
 		if !hasCall(done, id) {
-			t.Fatalf("HangupExtension hung up %d calls, not %s", len(done), id)
+			var legs []string
+			for _, c := range done {
+				legs = append(legs, string(c.ID)+" "+c.Channel)
+			}
+			t.Fatalf("HangupExtension hung up %q, not %s", legs, id)
 		}
 		s.eventually(t, "no call left on the extension", func() error {
 			calls, err := s.c.Calls().List(s.ctx(t), &pbx.CallFilter{Extension: ext})

@@ -869,7 +869,10 @@ func TestStoreReplies(t *testing.T) {
 // TestUUIDTransfer checks uuid_transfer's replies and legs.
 func TestUUIDTransfer(t *testing.T) {
 	s := NewServer(t, nil)
-	c := login(t, s, "plain CHANNEL_HANGUP CHANNEL_PARK")
+	// Events come on a connection of their own: on the commands' one they
+	// may arrive before a reply, which client.cmd skips them to read.
+	c := login(t, s, "")
+	events := login(t, s, "plain CHANNEL_BRIDGE CHANNEL_HANGUP CHANNEL_PARK")
 	for _, u := range []string{"1000", "1001"} {
 		if err := s.Register(u, Registration{}); err != nil {
 			t.Fatal(err)
@@ -879,10 +882,13 @@ func TestUUIDTransfer(t *testing.T) {
 		{"uuid_transfer", "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"},
 		{"uuid_transfer nope 1000", "-ERR No Such Channel!\n"},
 		{"originate {origination_uuid=aaaa-1}user/1000 1001", "+OK aaaa-1\n"},
-		{"uuid_transfer aaaa-1 -BOTH park", "+OK\n"},
 	})
+	// originate answers once the A leg does; its dialplan bridges the B
+	// leg afterwards.
+	events.until("CHANNEL_BRIDGE")
+	expectReplies(t, c, [][2]string{{"uuid_transfer aaaa-1 -BOTH park", "+OK\n"}})
 	for range 2 {
-		c.until("CHANNEL_PARK")
+		events.until("CHANNEL_PARK")
 	}
 	ch := s.Channels()
 	if len(ch) != 2 || ch[0].State != "CS_PARK" || ch[1].State != "CS_PARK" {
@@ -890,7 +896,7 @@ func TestUUIDTransfer(t *testing.T) {
 	}
 	// Without a bridged leg, -bleg transfers the leg named.
 	expectReplies(t, c, [][2]string{{"uuid_transfer aaaa-1 -bleg 9999", "+OK\n"}})
-	if h := c.until("CHANNEL_HANGUP"); h["Unique-ID"] != "aaaa-1" || h["Hangup-Cause"] != "NO_ROUTE_DESTINATION" {
+	if h := events.until("CHANNEL_HANGUP"); h["Unique-ID"] != "aaaa-1" || h["Hangup-Cause"] != "NO_ROUTE_DESTINATION" {
 		t.Errorf("%v", h)
 	}
 }

@@ -20,7 +20,6 @@ type conference struct {
 	created time.Time
 	locked  bool
 	members []*member
-	nextID  int
 }
 
 // member is a conference member. Its input and output volumes stay 0 and
@@ -146,12 +145,12 @@ func memberType(m *member) string {
 func (sw *switchState) joinConferenceLocked(room string, ch *channel) {
 	cf := sw.confs[room]
 	if cf == nil {
-		cf = &conference{name: room, uuid: newUUID(), created: time.Now(), nextID: 1}
+		cf = &conference{name: room, uuid: newUUID(), created: time.Now()}
 		sw.confs[room] = cf
 		sw.fireConfLocked(cf, nil, "conference-create", "mod_conference.c", "conference_new")
 	}
-	m := &member{id: cf.nextID, ch: ch, joined: time.Now(), moderator: ch.getVar("conference_moderator") == "true"}
-	cf.nextID++
+	sw.lastMemberID++ // mod_conference numbers members across every room
+	m := &member{id: sw.lastMemberID, ch: ch, joined: time.Now(), moderator: ch.getVar("conference_moderator") == "true"}
 	cf.members = append(cf.members, m)
 	ch.conf, ch.member = room, m.id
 	ch.app, ch.appData = "conference", room+"@default"

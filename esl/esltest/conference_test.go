@@ -139,7 +139,8 @@ func TestConferenceReplies(t *testing.T) {
 	}
 	c.until("add-member")
 	s.JoinConference("r2", "Cat", "5551002")
-	if got, want := c.api("conference r2 deaf non_moderator"), "+OK deaf 2\nSkipping moderator (member id 1).\n"; got != want {
+	// Member IDs come from one pool across rooms: r1 took 1 and 2.
+	if got, want := c.api("conference r2 deaf non_moderator"), "+OK deaf 4\nSkipping moderator (member id 3).\n"; got != want {
 		t.Errorf("deaf non_moderator = %q, want %q", got, want)
 	}
 	if got := c.api("conference r2 list"); !strings.HasSuffix(got, ";chair;FreeSWITCH;0000000000;hear|speak|floor|moderator;0;0;100\n") {
@@ -149,7 +150,7 @@ func TestConferenceReplies(t *testing.T) {
 	// Kicking everyone ends the rooms.
 	for _, tc := range []struct{ cmd, want string }{
 		{"conference r1 kick all", "+OK kicked 2\n+OK kicked 1\n"},
-		{"conference r2 hup all", "+OK hup 2\n+OK hup 1\n"},
+		{"conference r2 hup all", "+OK hup 4\n+OK hup 3\n"},
 		{"conference r1 kick last", "-ERR Conference r1 not found\n"},
 		{"conference list", "+OK No active conferences.\n"},
 		{"conference json_list", "[]"},

@@ -146,6 +146,7 @@ type switchState struct {
 	channels      map[string]*channel
 	order         []string // channel uuids in creation order
 	confs         map[string]*conference
+	lastMemberID  int // conference member IDs are drawn from one pool (next_member_id)
 	cc            *callcenter
 	vm            []*vmMessage
 	db            map[string]string

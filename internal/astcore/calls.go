@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,14 +67,46 @@ func (c *Core) ListCalls(ctx context.Context) ([]pbx.Call, error) {
 		return nil, err
 	}
 	// Events know when a channel was answered; CoreShowChannels does not.
+	// A channel whose Hangup event came may still be listed for a moment,
+	// until Asterisk destroys it: it is left out, so that a call is never
+	// listed after its CallEnded.
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	listed := make(map[pbx.CallID]bool, len(calls))
+	for _, call := range calls {
+		listed[call.ID] = true
+	}
+	for id := range c.ended {
+		if !listed[id] {
+			delete(c.ended, id) // destroyed: nothing left to hide
+		}
+	}
+	calls = slices.DeleteFunc(calls, func(call pbx.Call) bool { _, gone := c.ended[call.ID]; return gone })
 	for i := range calls {
 		if ch := c.chans[calls[i].ID]; ch != nil && !ch.Answered.IsZero() {
 			calls[i].Answered = ch.Answered
 		}
 	}
-	c.mu.Unlock()
 	return calls, nil
+}
+
+// endedMemory is how long a hung-up channel is kept out of listings when
+// no listing comes to see it gone.
+const endedMemory = time.Minute
+
+// markEnded records that id's Hangup event came, and forgets the channels
+// that ended long ago. c.mu is held.
+func (c *Core) markEnded(id pbx.CallID) {
+	now := c.cfg.Now()
+	c.ended[id] = now
+	if len(c.ended) < 64 {
+		return
+	}
+	for x, at := range c.ended {
+		if now.Sub(at) > endedMemory {
+			delete(c.ended, x)
+		}
+	}
 }
 
 // GetCall implements pbx.CallBackend.

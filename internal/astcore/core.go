@@ -134,7 +134,8 @@ type Core struct {
 
 	mu       sync.Mutex
 	sink     pbx.EventSink
-	chans    map[pbx.CallID]*channel // live channels by Uniqueid, from events
+	chans    map[pbx.CallID]*channel  // live channels by Uniqueid, from events
+	ended    map[pbx.CallID]time.Time // channels whose Hangup event came, when
 	waiters  []*waiter
 	cdrHold  map[pbx.CallID][]*pbx.CDRPosted // CDRs waiting for their channel's hang-up
 	contacts map[string]pbx.Contact          // known contacts by URI
@@ -168,6 +169,7 @@ func New(cfg Config) *Core {
 		log:      cfg.Logger,
 		db:       cfg.AstDB.withDefaults(),
 		chans:    map[pbx.CallID]*channel{},
+		ended:    map[pbx.CallID]time.Time{},
 		cdrHold:  map[pbx.CallID][]*pbx.CDRPosted{},
 		contacts: map[string]pbx.Contact{},
 		devState: map[pbx.ExtensionID]pbx.DeviceState{},

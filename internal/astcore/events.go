@@ -106,6 +106,7 @@ func (c *Core) handle(m *ami.Message) {
 	case "Newchannel":
 		ch := &channel{Call: callFromEvent(m, c.cfg.Now())}
 		c.chans[ch.ID] = ch
+		delete(c.ended, ch.ID) // a caller may reuse the ID it chose
 		c.publish(&pbx.CallStarted{Call: ch.snapshot(c.cfg.Now())})
 	case "Newstate":
 		if ch := c.chans[id]; ch != nil {
@@ -140,6 +141,7 @@ func (c *Core) handle(m *ami.Message) {
 			ch = &channel{Call: callFromEvent(m, c.cfg.Now())}
 		}
 		delete(c.chans, id)
+		c.markEnded(id)
 		cause, _ := strconv.Atoi(m.Get("Cause"))
 		c.publish(&pbx.CallEnded{Call: ch.snapshot(c.cfg.Now()), Cause: pbx.HangupCause(cause), CauseText: m.Get("Cause-txt")})
 		for _, e := range c.cdrHold[id] {

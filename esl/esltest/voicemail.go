@@ -236,33 +236,35 @@ func (sw *switchState) apiVMRead(arg string) string {
 }
 
 // fsdbArgs parses "[<format>] <profile> <domain> <user> ..." (withFormat
-// says whether the first argument is a format).
-func fsdbArgs(arg string, withFormat bool, n int) ([]string, bool) {
+// says whether the first argument is a format) as the vm_fsdb_* functions
+// check it, and returns the arguments, or the reply when fewer than n are
+// given or the profile is unknown. With orderArg, an argument past the n-th
+// is the optional order, which vm_fsdb_msg_list tests (before the profile)
+// with "!= ASC || != DESC": every value is refused, so only the default
+// order works.
+func fsdbArgs(arg string, withFormat bool, n int, orderArg bool) ([]string, string) {
 	a := args(arg, 7)
 	if withFormat {
 		if len(a) == 0 {
-			return nil, false
+			return nil, "-ERR Missing Arguments\n"
 		}
 		a = a[1:]
 	}
-	if len(a) < n {
-		return nil, false
+	switch {
+	case len(a) < n:
+		return nil, "-ERR Missing Arguments\n"
+	case orderArg && len(a) > n:
+		return nil, fmt.Sprintf("-ERR Bad Argument: '%s'\n", a[n])
+	case a[0] != "default":
+		return nil, "-ERR Profile not found\n"
 	}
-	return a, true
+	return a, ""
 }
 
 func (sw *switchState) apiVMFsdbList(arg string) string {
-	a, ok := fsdbArgs(arg, true, 5)
-	if !ok {
-		return "-ERR Missing Arguments\n"
-	}
-	if len(a) > 5 {
-		// mod_voicemail tests the order with "!= ASC || != DESC", which
-		// refuses every value: only the default order works.
-		return fmt.Sprintf("-ERR Bad Argument: '%s'\n", a[5])
-	}
-	if a[0] != "default" {
-		return "-ERR Profile not found\n"
+	a, reply := fsdbArgs(arg, true, 5, true)
+	if reply != "" {
+		return reply
 	}
 	domain, user, filter := a[1], a[2], strings.ToLower(a[4])
 	sw.s.mu.Lock()
@@ -291,12 +293,9 @@ func (sw *switchState) apiVMFsdbList(arg string) string {
 }
 
 func (sw *switchState) apiVMFsdbGet(arg string) string {
-	a, ok := fsdbArgs(arg, true, 4)
-	if !ok {
-		return "-ERR Missing Arguments\n"
-	}
-	if a[0] != "default" {
-		return "-ERR Profile not found\n"
+	a, reply := fsdbArgs(arg, true, 4, false)
+	if reply != "" {
+		return reply
 	}
 	sw.s.mu.Lock()
 	defer sw.s.mu.Unlock()
@@ -322,12 +321,9 @@ func (sw *switchState) apiVMFsdbGet(arg string) string {
 }
 
 func (sw *switchState) apiVMFsdbCount(arg string) string {
-	a, ok := fsdbArgs(arg, true, 4)
-	if !ok {
-		return "-ERR Missing Arguments\n"
-	}
-	if a[0] != "default" {
-		return "-ERR Profile not found\n"
+	a, reply := fsdbArgs(arg, true, 4, false)
+	if reply != "" {
+		return reply
 	}
 	sw.s.mu.Lock()
 	defer sw.s.mu.Unlock()
@@ -366,12 +362,9 @@ func (sw *switchState) apiVMFsdbCount(arg string) string {
 // vm_fsdb_msg_save ("save") and vm_fsdb_msg_undelete (""): they only
 // change the flags, and answer "-OK".
 func (sw *switchState) apiVMFsdbFlag(arg, flags string) string {
-	a, ok := fsdbArgs(arg, false, 4)
-	if !ok {
-		return "-ERR Missing Arguments\n"
-	}
-	if a[0] != "default" {
-		return "-ERR Profile not found\n"
+	a, reply := fsdbArgs(arg, false, 4, false)
+	if reply != "" {
+		return reply
 	}
 	sw.s.mu.Lock()
 	defer sw.s.mu.Unlock()
@@ -384,12 +377,9 @@ func (sw *switchState) apiVMFsdbFlag(arg, flags string) string {
 }
 
 func (sw *switchState) apiVMFsdbPurge(arg string) string {
-	a, ok := fsdbArgs(arg, false, 3)
-	if !ok {
-		return "-ERR Missing Arguments\n"
-	}
-	if a[0] != "default" {
-		return "-ERR Profile not found\n"
+	a, reply := fsdbArgs(arg, false, 3, false)
+	if reply != "" {
+		return reply
 	}
 	sw.s.mu.Lock()
 	defer sw.s.mu.Unlock()
@@ -407,12 +397,8 @@ func (sw *switchState) apiVMFsdbPurge(arg string) string {
 }
 
 func (sw *switchState) apiVMFsdbEmail(arg string) string {
-	a, ok := fsdbArgs(arg, false, 5)
-	if !ok {
-		return "-ERR Missing Arguments\n"
-	}
-	if a[0] != "default" {
-		return "-ERR Profile not found\n"
+	if _, reply := fsdbArgs(arg, false, 5, false); reply != "" {
+		return reply
 	}
 	return "-OK\n"
 }

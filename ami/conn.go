@@ -475,31 +475,18 @@ func (c *Conn) supervise(s *session) {
 // keepalive pings s every PingInterval until s ends or the Conn closes. A
 // Ping without a response within PingTimeout ends s.
 func (c *Conn) keepalive(s *session) {
-	var tick <-chan time.Time
-	if c.opts.PingInterval > 0 {
-		t := time.NewTicker(c.opts.PingInterval)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-c.closing:
-			return
-		case <-tick:
-		}
+	dialer.Keepalive(c.opts.PingInterval, s.done, c.closing, func() {
 		ctx, cancel := context.WithTimeout(c.closeCtx, c.opts.PingTimeout)
 		_, err := c.do(ctx, NewAction("Ping"), false, s)
 		cancel()
 		var aerr *Error
 		if err == nil || errors.As(err, &aerr) || c.closeCtx.Err() != nil {
-			continue // any response is a pong
+			return // any response is a pong
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			s.fail(fmt.Errorf("ami: keepalive: no response to Ping within %v: %w", c.opts.PingTimeout, context.DeadlineExceeded))
 		}
-	}
+	})
 }
 
 // reconnect dials until it succeeds (it returns the new live session) or

@@ -491,29 +491,21 @@ func (c *Conn) supervise(s *session) {
 }
 
 // keepalive sends "api status" on s every PingInterval until s ends or the
-// Conn closes. A keepalive without reply within CommandTimeout discards s.
+// Conn closes (which ends s). A keepalive without reply within
+// CommandTimeout discards s.
 func (c *Conn) keepalive(s *session) {
-	var tick <-chan time.Time
-	if c.opts.PingInterval > 0 {
-		t := time.NewTicker(c.opts.PingInterval)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-c.closing:
-			s.fail(fmt.Errorf("esl: %w", ErrClosed))
-			return
-		case <-tick:
-		}
+	dialer.Keepalive(c.opts.PingInterval, s.done, c.closing, func() {
 		ctx, cancel := context.WithTimeout(c.closeCtx, c.opts.CommandTimeout)
 		_, err := c.do(ctx, "status", []byte(apiLine("status", nil, false)+terminator), s)
 		cancel()
 		if err != nil && c.closeCtx.Err() == nil {
 			c.log.Debug("esl: keepalive failed", "err", err)
 		}
+	})
+	select {
+	case <-c.closing:
+		s.fail(fmt.Errorf("esl: %w", ErrClosed))
+	default:
 	}
 }
 

@@ -63,3 +63,25 @@ func Redial[S any](ctx context.Context, r Retry, connect func(context.Context) (
 		r.Log.Log(context.Background(), level, r.Name+": reconnection failed", "attempt", attempt+1, "err", err)
 	}
 }
+
+// Keepalive calls ping every interval until done or closing is closed; an
+// interval <= 0 disables the pings, and Keepalive only waits. ping runs on
+// the caller's goroutine, so a slow ping delays the next one.
+func Keepalive(interval time.Duration, done, closing <-chan struct{}, ping func()) {
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-done:
+			return
+		case <-closing:
+			return
+		case <-tick:
+			ping()
+		}
+	}
+}

@@ -70,3 +70,38 @@ func TestRedial(t *testing.T) {
 		}
 	})
 }
+
+func TestKeepalive(t *testing.T) {
+	done, closing := make(chan struct{}), make(chan struct{})
+	pings := 0
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		dialer.Keepalive(time.Millisecond, done, closing, func() {
+			if pings++; pings == 3 {
+				close(done)
+			}
+		})
+	}()
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Keepalive did not return once done was closed")
+	}
+	if pings != 3 {
+		t.Fatalf("%d pings, want 3 before done", pings)
+	}
+
+	// Without pings it still returns when the connection closes.
+	returned = make(chan struct{})
+	go func() {
+		defer close(returned)
+		dialer.Keepalive(0, make(chan struct{}), closing, func() { t.Error("ping with a zero interval") })
+	}()
+	close(closing)
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Keepalive did not return once closing was closed")
+	}
+}
